@@ -1,0 +1,268 @@
+//! Records of the facility document: settings, instruments, groups, users, tariffs, members.
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc, ScalarValue};
+
+use super::value::{Record, SchemaError, map_entries, root_map};
+use crate::types::{BillingGroup, Category, Instrument, Level, Tariff, User};
+
+/// Facility-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Random ID chosen at creation; nodes of two facilities never sync together.
+    pub facility_id: String,
+    pub name: String,
+    /// IANA time zone in which sessions are shown and billed.
+    pub timezone: String,
+}
+
+/// A node that belongs to the facility and may sync with the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Hex SHA-256 of the node's certificate.
+    pub node_id: String,
+    pub name: String,
+    /// Address the node listens on for sync (`host:port`), if it announced one.
+    pub address: String,
+    /// Milliseconds since the epoch when the node joined.
+    pub joined_ms: i64,
+    pub removed: bool,
+}
+
+/// Facility settings, or `None` before `init` wrote them.
+pub fn read_settings<D: ReadDoc>(doc: &D) -> Result<Option<Settings>, SchemaError> {
+    let obj = root_map(doc, "settings")?;
+    let record = Record {
+        doc,
+        obj,
+        key: "settings".into(),
+    };
+    let facility_id = record.str_or_empty("facility_id");
+    if facility_id.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Settings {
+        facility_id,
+        name: record.str_or_empty("name"),
+        timezone: record.str("timezone")?,
+    }))
+}
+
+pub fn put_settings<T: Transactable>(tx: &mut T, settings: &Settings) -> Result<(), SchemaError> {
+    let obj = root_map(tx, "settings")?;
+    tx.put(&obj, "facility_id", settings.facility_id.as_str())?;
+    tx.put(&obj, "name", settings.name.as_str())?;
+    tx.put(&obj, "timezone", settings.timezone.as_str())?;
+    Ok(())
+}
+
+/// Returns the map object of record `key` in root map `map`, creating it when absent.
+fn record_obj<T: Transactable>(
+    tx: &mut T,
+    map: &'static str,
+    key: &str,
+) -> Result<automerge::ObjId, SchemaError> {
+    let root = root_map(tx, map)?;
+    match tx.get(&root, key)? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Ok(tx.put_object(&root, key, ObjType::Map)?),
+    }
+}
+
+pub fn read_instruments<D: ReadDoc>(doc: &D) -> Result<Vec<Instrument>, SchemaError> {
+    let root = root_map(doc, "instruments")?;
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let r = Record { doc, obj, key };
+        if r.bool_or("deleted", false) {
+            continue;
+        }
+        out.push(Instrument {
+            code: r.key.clone(),
+            name: r.str_or_empty("name"),
+        });
+    }
+    Ok(out)
+}
+
+pub fn put_instrument<T: Transactable>(tx: &mut T, item: &Instrument) -> Result<(), SchemaError> {
+    let obj = record_obj(tx, "instruments", &item.code)?;
+    tx.put(&obj, "name", item.name.as_str())?;
+    tx.put(&obj, "deleted", false)?;
+    Ok(())
+}
+
+pub fn read_groups<D: ReadDoc>(doc: &D) -> Result<Vec<BillingGroup>, SchemaError> {
+    let root = root_map(doc, "groups")?;
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let r = Record { doc, obj, key };
+        if r.bool_or("deleted", false) {
+            continue;
+        }
+        let category = r.str("category")?;
+        let category: Category = category
+            .parse()
+            .map_err(|_| r.bad_value("category", &category))?;
+        out.push(BillingGroup {
+            code: r.key.clone(),
+            name: r.str_or_empty("name"),
+            category,
+        });
+    }
+    Ok(out)
+}
+
+pub fn put_group<T: Transactable>(tx: &mut T, item: &BillingGroup) -> Result<(), SchemaError> {
+    let obj = record_obj(tx, "groups", &item.code)?;
+    tx.put(&obj, "name", item.name.as_str())?;
+    tx.put(&obj, "category", item.category.code())?;
+    tx.put(&obj, "deleted", false)?;
+    Ok(())
+}
+
+pub fn read_users<D: ReadDoc>(doc: &D) -> Result<Vec<User>, SchemaError> {
+    let root = root_map(doc, "users")?;
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let r = Record { doc, obj, key };
+        let level = r.int("level")?;
+        let level = Level::new(level).map_err(|_| r.bad_value("level", &level.to_string()))?;
+        out.push(User {
+            login: r.key.clone(),
+            name: r.str_or_empty("name"),
+            level,
+            group: r.str_or_empty("group"),
+            password_hash: r.str("password_hash")?,
+            active: r.bool_or("active", true),
+        });
+    }
+    Ok(out)
+}
+
+pub fn put_user<T: Transactable>(tx: &mut T, item: &User) -> Result<(), SchemaError> {
+    let obj = record_obj(tx, "users", &item.login)?;
+    tx.put(&obj, "name", item.name.as_str())?;
+    tx.put(&obj, "level", i64::from(item.level.get()))?;
+    tx.put(&obj, "group", item.group.as_str())?;
+    tx.put(&obj, "password_hash", item.password_hash.as_str())?;
+    tx.put(&obj, "active", item.active)?;
+    Ok(())
+}
+
+/// Key of a tariff version in the `tariffs` map.
+pub fn tariff_key(tariff: &Tariff) -> String {
+    let effective = tariff
+        .effective_from
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    format!(
+        "{}|{}|{}",
+        tariff.instrument,
+        tariff.category.code(),
+        effective
+    )
+}
+
+pub fn read_tariffs<D: ReadDoc>(doc: &D) -> Result<Vec<Tariff>, SchemaError> {
+    let root = root_map(doc, "tariffs")?;
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let r = Record { doc, obj, key };
+        if r.bool_or("deleted", false) {
+            continue;
+        }
+        out.push(read_tariff(&r)?);
+    }
+    Ok(out)
+}
+
+fn read_tariff<D: ReadDoc>(r: &Record<'_, D>) -> Result<Tariff, SchemaError> {
+    let category = r.str("category")?;
+    let category: Category = category
+        .parse()
+        .map_err(|_| r.bad_value("category", &category))?;
+    let effective = r.str_or_empty("effective_from");
+    let effective_from = if effective.is_empty() {
+        None
+    } else {
+        Some(
+            effective
+                .parse()
+                .map_err(|_| r.bad_value("effective_from", &effective))?,
+        )
+    };
+    Ok(Tariff {
+        instrument: r.str("instrument")?,
+        category,
+        effective_from,
+        covered: r.bool_or("covered", false),
+        hourly: r.decimal("hourly")?,
+        per_sample: r.decimal("per_sample")?,
+    })
+}
+
+pub fn put_tariff<T: Transactable>(tx: &mut T, item: &Tariff) -> Result<(), SchemaError> {
+    let obj = record_obj(tx, "tariffs", &tariff_key(item))?;
+    let effective = item
+        .effective_from
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    tx.put(&obj, "instrument", item.instrument.as_str())?;
+    tx.put(&obj, "category", item.category.code())?;
+    tx.put(&obj, "effective_from", effective)?;
+    tx.put(&obj, "covered", item.covered)?;
+    put_decimal(tx, &obj, "hourly", item.hourly)?;
+    put_decimal(tx, &obj, "per_sample", item.per_sample)?;
+    tx.put(&obj, "deleted", false)?;
+    Ok(())
+}
+
+fn put_decimal<T: Transactable>(
+    tx: &mut T,
+    obj: &automerge::ObjId,
+    field: &str,
+    value: Option<rust_decimal::Decimal>,
+) -> Result<(), SchemaError> {
+    match value {
+        Some(value) => tx.put(obj, field, value.to_string())?,
+        None => tx.put(obj, field, ScalarValue::Null)?,
+    }
+    Ok(())
+}
+
+pub fn read_members<D: ReadDoc>(doc: &D) -> Result<Vec<Member>, SchemaError> {
+    let root = root_map(doc, "members")?;
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let r = Record { doc, obj, key };
+        out.push(Member {
+            node_id: r.key.clone(),
+            name: r.str_or_empty("name"),
+            address: r.str_or_empty("address"),
+            joined_ms: r.timestamp("joined")?.unwrap_or(0),
+            removed: r.bool_or("removed", false),
+        });
+    }
+    Ok(out)
+}
+
+pub fn put_member<T: Transactable>(tx: &mut T, item: &Member) -> Result<(), SchemaError> {
+    let obj = record_obj(tx, "members", &item.node_id)?;
+    tx.put(&obj, "name", item.name.as_str())?;
+    tx.put(&obj, "address", item.address.as_str())?;
+    tx.put(&obj, "joined", ScalarValue::Timestamp(item.joined_ms))?;
+    tx.put(&obj, "removed", item.removed)?;
+    Ok(())
+}
+
+/// Updates only the sync address of a member, leaving its other fields alone.
+pub fn put_member_address<T: Transactable>(
+    tx: &mut T,
+    node_id: &str,
+    address: &str,
+) -> Result<(), SchemaError> {
+    let obj = record_obj(tx, "members", node_id)?;
+    tx.put(&obj, "address", address)?;
+    Ok(())
+}

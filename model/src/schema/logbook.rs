@@ -1,0 +1,101 @@
+//! Sessions in a logbook document, keyed by UUID v7.
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc, ScalarValue};
+use uuid::Uuid;
+
+use super::value::{Record, SchemaError, instant, map_entries, root_map};
+use crate::types::Session;
+
+pub fn read_sessions<D: ReadDoc>(doc: &D) -> Result<Vec<Session>, SchemaError> {
+    let root = root_map(doc, "sessions")?;
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let r = Record { doc, obj, key };
+        if r.bool_or("deleted", false) {
+            continue;
+        }
+        out.push(read_session(&r)?);
+    }
+    Ok(out)
+}
+
+fn read_session<D: ReadDoc>(r: &Record<'_, D>) -> Result<Session, SchemaError> {
+    let id = Uuid::parse_str(&r.key).map_err(|_| r.bad_value("id", &r.key))?;
+    let start = r
+        .timestamp("start")?
+        .ok_or_else(|| r.bad_value("start", ""))?;
+    let start = instant(start).ok_or_else(|| r.bad_value("start", &start.to_string()))?;
+    let end = match r.timestamp("end")? {
+        Some(ms) => Some(instant(ms).ok_or_else(|| r.bad_value("end", &ms.to_string()))?),
+        None => None,
+    };
+    let samples = r.int("samples")?;
+    let samples =
+        u32::try_from(samples).map_err(|_| r.bad_value("samples", &samples.to_string()))?;
+    Ok(Session {
+        id,
+        instrument: r.str("instrument")?,
+        operator: r.str_or_empty("operator"),
+        group: r.str("group")?,
+        start,
+        end,
+        kind: r.str_or_empty("kind"),
+        samples,
+        observations: r.str_or_empty("observations"),
+        billable: r.bool_or("billable", true),
+        node: r.str_or_empty("node"),
+    })
+}
+
+/// Writes every field of a session, creating its record when absent.
+pub fn put_session<T: Transactable>(tx: &mut T, session: &Session) -> Result<(), SchemaError> {
+    let root = root_map(tx, "sessions")?;
+    let key = session.id.to_string();
+    let obj = match tx.get(&root, key.as_str())? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => id,
+        _ => tx.put_object(&root, key.as_str(), ObjType::Map)?,
+    };
+    tx.put(&obj, "instrument", session.instrument.as_str())?;
+    tx.put(&obj, "operator", session.operator.as_str())?;
+    tx.put(&obj, "group", session.group.as_str())?;
+    tx.put(
+        &obj,
+        "start",
+        ScalarValue::Timestamp(session.start.timestamp_millis()),
+    )?;
+    match session.end {
+        Some(end) => tx.put(&obj, "end", ScalarValue::Timestamp(end.timestamp_millis()))?,
+        None => tx.put(&obj, "end", ScalarValue::Null)?,
+    }
+    tx.put(&obj, "kind", session.kind.as_str())?;
+    tx.put(&obj, "samples", i64::from(session.samples))?;
+    tx.put(&obj, "observations", session.observations.as_str())?;
+    tx.put(&obj, "billable", session.billable)?;
+    tx.put(&obj, "node", session.node.as_str())?;
+    tx.put(&obj, "deleted", false)?;
+    Ok(())
+}
+
+/// Closes a running session: sets its end and observations only, so a concurrent edit of
+/// another field on another node survives.
+pub fn close_session<T: Transactable>(
+    tx: &mut T,
+    id: Uuid,
+    end: chrono::DateTime<chrono::Utc>,
+    observations: &str,
+) -> Result<(), SchemaError> {
+    let root = root_map(tx, "sessions")?;
+    let key = id.to_string();
+    let Some((automerge::Value::Object(ObjType::Map), obj)) = tx.get(&root, key.as_str())? else {
+        return Err(SchemaError::BadField {
+            record: key,
+            field: "id",
+        });
+    };
+    tx.put(&obj, "end", ScalarValue::Timestamp(end.timestamp_millis()))?;
+    if !observations.is_empty() {
+        tx.put(&obj, "observations", observations)?;
+    }
+    Ok(())
+}

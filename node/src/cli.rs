@@ -1,0 +1,269 @@
+//! The command line: every command and option, as clap types.
+//!
+//! Command names are relied on by scripts: keep them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Offline-first management of a facility of shared scientific instruments.
+#[derive(Debug, Parser)]
+#[command(name = "progmanager", version, about)]
+pub struct Cli {
+    /// Data directory of this node [default: the platform's data directory]
+    #[arg(long, global = true, env = "PROGMANAGER_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Language of messages: fr or en [default: from the locale]
+    #[arg(long, global = true, env = "PROGMANAGER_LANG", value_name = "LANG")]
+    pub lang: Option<String>,
+
+    /// User who performs the command; the password comes from PROGMANAGER_PASSWORD or a prompt
+    #[arg(long, global = true, env = "PROGMANAGER_USER", value_name = "LOGIN")]
+    pub user: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new facility on this node, or join an existing one
+    Init(InitArgs),
+    /// Print a one-time invitation for a new node (last line of output)
+    Invite(InviteArgs),
+    /// Serve and sync until interrupted (SIGINT or SIGTERM)
+    Run(RunArgs),
+    /// Manage instruments
+    #[command(subcommand)]
+    Instrument(InstrumentCommand),
+    /// Manage billing groups
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Manage tariffs
+    #[command(subcommand)]
+    Tariff(TariffCommand),
+    /// Manage users
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Start or stop a session on an instrument
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Import records from files
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// List sessions
+    Sessions(SessionsArgs),
+    /// Compute the invoice of a period
+    Invoice(InvoiceArgs),
+    /// List the nodes of the facility
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Name of this node, e.g. the instrument it runs on
+    #[arg(long)]
+    pub name: String,
+    /// Login of the first administrator of a new facility
+    #[arg(long, conflicts_with = "join", required_unless_present = "join")]
+    pub admin: Option<String>,
+    /// Invitation printed by `progmanager invite` on a member node
+    #[arg(long)]
+    pub join: Option<String>,
+    /// Name of the new facility
+    #[arg(long, conflicts_with = "join")]
+    pub facility: Option<String>,
+    /// Time zone in which sessions are shown and billed (IANA name)
+    #[arg(long, default_value = "Europe/Paris", conflicts_with = "join")]
+    pub timezone: String,
+    /// Address to listen on for sync, stored in the configuration
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    /// Address the new node dials (host:port) [default: the running node's]
+    #[arg(long, value_name = "ADDR")]
+    pub address: Option<String>,
+    /// Hours during which the invitation can be used
+    #[arg(long, default_value_t = 24)]
+    pub valid_hours: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Address to listen on for sync (UDP) [default: from the configuration, else 0.0.0.0:4820]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Address of a peer to dial, in addition to the configuration (repeatable)
+    #[arg(long = "peer", value_name = "ADDR")]
+    pub peers: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstrumentCommand {
+    /// Add an instrument, or rename an existing one
+    Add {
+        code: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the instruments
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Add a billing group, or change an existing one
+    Add {
+        code: String,
+        /// internal, public-cnrs, public-other, industrial or other
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the billing groups
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TariffCommand {
+    /// Set the tariff of an instrument for a billing category
+    Set(TariffSetArgs),
+    /// List the tariffs
+    List {
+        #[arg(long)]
+        instrument: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TariffSetArgs {
+    #[arg(long)]
+    pub instrument: String,
+    /// internal, public-cnrs, public-other, industrial or other
+    #[arg(long)]
+    pub category: String,
+    /// Nothing to pay for this category
+    #[arg(long, conflicts_with_all = ["hourly", "per_sample"], required_unless_present_any = ["hourly", "per_sample"])]
+    pub covered: bool,
+    /// Price per hour of elapsed time, e.g. 30.00
+    #[arg(long, value_name = "AMOUNT")]
+    pub hourly: Option<String>,
+    /// Price per sample, e.g. 23.30
+    #[arg(long, value_name = "AMOUNT")]
+    pub per_sample: Option<String>,
+    /// First date (YYYY-MM-DD) this price applies to [default: every session before the next version]
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password comes from PROGMANAGER_NEW_PASSWORD or a prompt
+    Add {
+        login: String,
+        #[arg(long)]
+        level: i64,
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Change a password (your own, or any user's for an administrator)
+    Passwd { login: Option<String> },
+    /// List the users
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Start a session now
+    Start {
+        #[arg(long)]
+        instrument: String,
+        /// Billing group that pays
+        #[arg(long)]
+        group: String,
+        /// Kind of measurement, e.g. proton
+        #[arg(long, default_value = "")]
+        kind: String,
+        #[arg(long, default_value_t = 0)]
+        samples: u32,
+    },
+    /// Stop the running session of an instrument
+    Stop {
+        #[arg(long)]
+        instrument: String,
+        #[arg(long, default_value = "")]
+        observations: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a logbook page transcribed as tab-separated text
+    Passages {
+        file: PathBuf,
+        #[arg(long)]
+        instrument: String,
+        /// Create the billing groups that do not exist, in this category
+        #[arg(long, value_name = "CATEGORY")]
+        create_groups: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[arg(long)]
+    pub instrument: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InvoiceArgs {
+    /// First day of the period (YYYY-MM-DD)
+    #[arg(long)]
+    pub from: String,
+    /// Last day of the period, included (YYYY-MM-DD)
+    #[arg(long)]
+    pub to: String,
+    /// Bill only this group
+    #[arg(long)]
+    pub group: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// List the member nodes
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Output format of listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}

@@ -1,0 +1,262 @@
+//! Administration commands: instruments, groups, tariffs, users, members.
+
+use progmanager_model::password::hash_password;
+use progmanager_model::{Level, Tariff};
+use serde_json::json;
+
+use crate::auth::{self, NEW_PASSWORD_VAR};
+use crate::cli::{
+    Format, GroupCommand, InstrumentCommand, MemberCommand, TariffCommand, TariffSetArgs,
+    UserCommand,
+};
+use crate::cmd::report::print_rows;
+use crate::error::AppError;
+use crate::node::Node;
+use crate::ops;
+use crate::tr;
+
+pub fn instrument(
+    node: &mut Node,
+    user: Option<&str>,
+    command: &InstrumentCommand,
+) -> Result<(), AppError> {
+    match command {
+        InstrumentCommand::Add { code, name } => {
+            let admin = auth::login(node, user)?;
+            let instrument = ops::add_instrument(node, &admin, code, name.as_deref())?;
+            node.notify_running_node();
+            println!(
+                "{}",
+                tr!(
+                    "instrument-added",
+                    code = instrument.code,
+                    name = instrument.name
+                )
+            );
+        }
+        InstrumentCommand::List { format } => {
+            let rows = ops::instruments(node)?
+                .into_iter()
+                .map(|i| vec![i.code, i.name])
+                .collect();
+            print_rows(*format, &["code", "name"], rows);
+        }
+    }
+    Ok(())
+}
+
+pub fn group(node: &mut Node, user: Option<&str>, command: &GroupCommand) -> Result<(), AppError> {
+    match command {
+        GroupCommand::Add {
+            code,
+            category,
+            name,
+        } => {
+            let category = ops::parse_category(category)?;
+            let admin = auth::login(node, user)?;
+            let group = ops::add_group(node, &admin, code, category, name.as_deref())?;
+            node.notify_running_node();
+            println!(
+                "{}",
+                tr!(
+                    "group-added",
+                    code = group.code,
+                    category = group.category.code()
+                )
+            );
+        }
+        GroupCommand::List { format } => {
+            let rows = ops::groups(node)?
+                .into_iter()
+                .map(|g| vec![g.code, g.name, g.category.code().to_string()])
+                .collect();
+            print_rows(*format, &["code", "name", "category"], rows);
+        }
+    }
+    Ok(())
+}
+
+pub fn tariff(
+    node: &mut Node,
+    user: Option<&str>,
+    command: &TariffCommand,
+) -> Result<(), AppError> {
+    match command {
+        TariffCommand::Set(args) => {
+            let tariff = tariff_from_args(args)?;
+            let admin = auth::login(node, user)?;
+            let tariff = ops::set_tariff(node, &admin, tariff)?;
+            node.notify_running_node();
+            println!(
+                "{}",
+                tr!(
+                    "tariff-set",
+                    instrument = tariff.instrument.clone(),
+                    category = tariff.category.code(),
+                    rule = describe_tariff(&tariff)
+                )
+            );
+        }
+        TariffCommand::List { instrument, format } => {
+            let mut tariffs = ops::tariffs(node)?;
+            tariffs.retain(|t| instrument.as_ref().is_none_or(|i| &t.instrument == i));
+            tariffs.sort_by(|a, b| {
+                (&a.instrument, a.category, a.effective_from).cmp(&(
+                    &b.instrument,
+                    b.category,
+                    b.effective_from,
+                ))
+            });
+            let rows = tariffs
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.instrument.clone(),
+                        t.category.code().to_string(),
+                        t.effective_from.map(|d| d.to_string()).unwrap_or_default(),
+                        t.covered.to_string(),
+                        t.hourly.map(|d| d.to_string()).unwrap_or_default(),
+                        t.per_sample.map(|d| d.to_string()).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print_rows(
+                *format,
+                &[
+                    "instrument",
+                    "category",
+                    "from",
+                    "covered",
+                    "hourly",
+                    "per_sample",
+                ],
+                rows,
+            );
+        }
+    }
+    Ok(())
+}
+
+fn tariff_from_args(args: &TariffSetArgs) -> Result<Tariff, AppError> {
+    let category = ops::parse_category(&args.category)?;
+    let hourly = args
+        .hourly
+        .as_deref()
+        .map(|v| ops::parse_amount("hourly", v))
+        .transpose()?;
+    let per_sample = args
+        .per_sample
+        .as_deref()
+        .map(|v| ops::parse_amount("per_sample", v))
+        .transpose()?;
+    let effective_from = args
+        .from
+        .as_deref()
+        .map(|v| ops::parse_date("from", v))
+        .transpose()?;
+    Ok(Tariff {
+        instrument: args.instrument.clone(),
+        category,
+        effective_from,
+        covered: args.covered,
+        hourly,
+        per_sample,
+    })
+}
+
+fn describe_tariff(tariff: &Tariff) -> String {
+    if tariff.covered {
+        return tr!("tariff-covered");
+    }
+    let mut parts = Vec::new();
+    if let Some(hourly) = tariff.hourly {
+        parts.push(tr!("tariff-hourly", amount = hourly.to_string()));
+    }
+    if let Some(per_sample) = tariff.per_sample {
+        parts.push(tr!("tariff-per-sample", amount = per_sample.to_string()));
+    }
+    parts.join(", ")
+}
+
+pub fn user(node: &mut Node, user: Option<&str>, command: &UserCommand) -> Result<(), AppError> {
+    match command {
+        UserCommand::Add {
+            login,
+            level,
+            group,
+            name,
+        } => {
+            let level =
+                Level::new(*level).map_err(|_| AppError::invalid("level", level.to_string()))?;
+            let admin = auth::login(node, user)?;
+            let password = auth::read_password(
+                NEW_PASSWORD_VAR,
+                &tr!("prompt-new-password", login = login.as_str()),
+                true,
+            )?;
+            let hash = hash_password(&password).map_err(|_| AppError::invalid("password", ""))?;
+            let new_user = ops::new_user(login, name.as_deref(), level, group, hash);
+            ops::add_user(node, &admin, new_user)?;
+            node.notify_running_node();
+            println!(
+                "{}",
+                tr!("user-added", login = login.as_str(), level = level.get())
+            );
+        }
+        UserCommand::Passwd { login } => {
+            let actor = auth::login(node, user)?;
+            let target = login.clone().unwrap_or_else(|| actor.login.clone());
+            let password = auth::read_password(
+                NEW_PASSWORD_VAR,
+                &tr!("prompt-new-password", login = target.as_str()),
+                true,
+            )?;
+            let hash = hash_password(&password).map_err(|_| AppError::invalid("password", ""))?;
+            ops::set_password(node, &actor, &target, hash)?;
+            node.notify_running_node();
+            println!("{}", tr!("user-password-changed", login = target));
+        }
+        UserCommand::List { format } => {
+            let rows = ops::users(node)?
+                .into_iter()
+                .map(|u| {
+                    vec![
+                        u.login,
+                        u.name,
+                        u.level.to_string(),
+                        u.group,
+                        u.active.to_string(),
+                    ]
+                })
+                .collect();
+            print_rows(
+                *format,
+                &["login", "name", "level", "group", "active"],
+                rows,
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn member(node: &mut Node, command: &MemberCommand) -> Result<(), AppError> {
+    match command {
+        MemberCommand::List { format } => {
+            let members = ops::members(node)?;
+            if *format == Format::Json {
+                let value: Vec<_> = members
+                    .iter()
+                    .map(|m| json!({"id": m.node_id, "name": m.name, "address": m.address, "removed": m.removed}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(value));
+                return Ok(());
+            }
+            let rows = members
+                .into_iter()
+                .map(|m| vec![m.node_id, m.name, m.address, m.removed.to_string()])
+                .collect();
+            print_rows(*format, &["id", "name", "address", "removed"], rows);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! One module per family of commands; each turns parsed arguments into calls of
+//! [`crate::ops`] and prints the result in the user's language.
+
+pub mod admin;
+pub mod init;
+pub mod report;
+pub mod session;
+pub mod setup;

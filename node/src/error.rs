@@ -1,0 +1,271 @@
+//! Errors a user sees, each rendered in their language with the value at fault and what to
+//! do next.
+
+use std::path::PathBuf;
+
+use progmanager_model::billing::BillingError;
+use progmanager_model::logbook::LogbookError;
+use progmanager_model::permissions::{Action, Denied};
+use progmanager_sync::identity::IdentityError;
+
+use crate::store::StoreError;
+use crate::tr;
+
+/// Every error a command can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(
+        "data directory {dir} holds no node: run `progmanager init` or `progmanager run` first"
+    )]
+    NotInitialized { dir: PathBuf },
+    #[error("data directory {dir} already holds a node")]
+    AlreadyInitialized { dir: PathBuf },
+    #[error("another node is running on data directory {dir} (process {pid})")]
+    AlreadyRunning { dir: PathBuf, pid: String },
+    #[error("no node is running on this data directory")]
+    NodeNotRunning,
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error("this command acts for a user: give --user LOGIN")]
+    UserRequired,
+    #[error("login failed for user {login:?}")]
+    LoginFailed { login: String },
+    #[error("no password: set {variable} or run the command in a terminal")]
+    PasswordMissing { variable: &'static str },
+    #[error("the two passwords differ")]
+    PasswordMismatch,
+    #[error("permission denied: {denied} (action: {action})")]
+    Denied { denied: Denied, action: String },
+    #[error("unknown instrument {code:?}")]
+    UnknownInstrument { code: String },
+    #[error("unknown billing group {code:?}")]
+    UnknownGroup { code: String },
+    #[error("unknown user {login:?}")]
+    UnknownUser { login: String },
+    #[error("user {login:?} already exists")]
+    UserExists { login: String },
+    #[error("invalid {field} {value:?}")]
+    InvalidValue { field: &'static str, value: String },
+    #[error("instrument {instrument} is in use by {operator} since {since}")]
+    InstrumentBusy {
+        instrument: String,
+        operator: String,
+        since: String,
+    },
+    #[error("no running session on instrument {instrument}")]
+    NoOpenSession { instrument: String },
+    #[error("{file}: {count} invalid rows, nothing imported")]
+    Logbook {
+        file: PathBuf,
+        errors: Vec<LogbookError>,
+        count: usize,
+    },
+    #[error("{file}: unknown billing groups, nothing imported")]
+    ImportUnknownGroups {
+        file: PathBuf,
+        groups: Vec<(String, usize)>,
+    },
+    #[error(transparent)]
+    Billing(#[from] BillingError),
+    #[error("invalid invitation: {reason}")]
+    InvalidInvitation { reason: String },
+    #[error("the inviting node rejected the invitation: {reason}")]
+    JoinRejected { reason: String },
+    #[error("joining failed: {detail}")]
+    JoinFailed { detail: String },
+    #[error("network error: {detail}")]
+    Network { detail: String },
+    #[error("the document data is invalid: {0}")]
+    Schema(#[from] progmanager_model::schema::SchemaError),
+}
+
+impl AppError {
+    pub fn io(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> AppError {
+        AppError::Io {
+            path: path.into(),
+            message: err.to_string(),
+        }
+    }
+
+    pub fn denied(denied: Denied, action: &Action<'_>) -> AppError {
+        AppError::Denied {
+            denied,
+            action: tr!(action.message_id()),
+        }
+    }
+
+    pub fn invalid(field: &'static str, value: impl Into<String>) -> AppError {
+        AppError::InvalidValue {
+            field,
+            value: value.into(),
+        }
+    }
+
+    /// The message in the user's language, possibly on several lines.
+    pub fn localized(&self) -> String {
+        match self {
+            AppError::NotInitialized { dir } => {
+                tr!("error-not-initialized", dir = dir.display().to_string())
+            }
+            AppError::AlreadyInitialized { dir } => {
+                tr!("error-already-initialized", dir = dir.display().to_string())
+            }
+            AppError::AlreadyRunning { dir, pid } => tr!(
+                "error-already-running",
+                dir = dir.display().to_string(),
+                pid = pid.clone()
+            ),
+            AppError::NodeNotRunning => tr!("error-node-not-running"),
+            AppError::Io { path, message } => tr!(
+                "error-io",
+                path = path.display().to_string(),
+                detail = message.clone()
+            ),
+            AppError::Store(err) => tr!("error-store", detail = err.to_string()),
+            AppError::Identity(err) => tr!("error-identity", detail = err.to_string()),
+            AppError::UserRequired => tr!("error-user-required"),
+            AppError::LoginFailed { login } => tr!("error-login-failed", login = login.clone()),
+            AppError::PasswordMissing { variable } => {
+                tr!("error-password-missing", variable = *variable)
+            }
+            AppError::PasswordMismatch => tr!("error-password-mismatch"),
+            AppError::Denied { denied, action } => localize_denied(denied, action),
+            AppError::UnknownInstrument { code } => {
+                tr!("error-unknown-instrument", code = code.clone())
+            }
+            AppError::UnknownGroup { code } => tr!("error-unknown-group", code = code.clone()),
+            AppError::UnknownUser { login } => tr!("error-unknown-user", login = login.clone()),
+            AppError::UserExists { login } => tr!("error-user-exists", login = login.clone()),
+            AppError::InvalidValue { field, value } => tr!(
+                "error-invalid-value",
+                field = tr!(&format!("field-{field}")),
+                value = value.clone()
+            ),
+            AppError::InstrumentBusy {
+                instrument,
+                operator,
+                since,
+            } => tr!(
+                "error-instrument-busy",
+                instrument = instrument.clone(),
+                operator = operator.clone(),
+                since = since.clone()
+            ),
+            AppError::NoOpenSession { instrument } => {
+                tr!("error-no-open-session", instrument = instrument.clone())
+            }
+            AppError::Logbook {
+                file,
+                errors,
+                count,
+            } => localize_logbook(file, errors, *count),
+            AppError::ImportUnknownGroups { file, groups } => localize_unknown_groups(file, groups),
+            AppError::Billing(err) => localize_billing(err),
+            AppError::InvalidInvitation { reason } => {
+                tr!("error-invalid-invitation", reason = reason.clone())
+            }
+            AppError::JoinRejected { reason } => {
+                tr!("error-join-rejected", reason = reason.clone())
+            }
+            AppError::JoinFailed { detail } => tr!("error-join-failed", detail = detail.clone()),
+            AppError::Network { detail } => tr!("error-network", detail = detail.clone()),
+            AppError::Schema(err) => tr!("error-schema", detail = err.to_string()),
+        }
+    }
+}
+
+fn localize_denied(denied: &Denied, action: &str) -> String {
+    match denied {
+        Denied::Disabled { login } => tr!("denied-disabled", login = login.clone()),
+        Denied::LevelTooLow {
+            login,
+            level,
+            required,
+        } => tr!(
+            "denied-level",
+            login = login.clone(),
+            level = level.get(),
+            required = required.get(),
+            action = action.to_string()
+        ),
+        Denied::OtherGroup {
+            login,
+            own,
+            requested,
+        } => tr!(
+            "denied-other-group",
+            login = login.clone(),
+            own = own.clone(),
+            requested = requested.clone()
+        ),
+    }
+}
+
+fn localize_logbook(file: &std::path::Path, errors: &[LogbookError], count: usize) -> String {
+    let mut out = tr!(
+        "import-invalid-rows",
+        file = file.display().to_string(),
+        count = count
+    );
+    for error in errors {
+        let detail = tr!(
+            error.kind.message_id(),
+            value = error.value.clone(),
+            column = error.column.clone()
+        );
+        out.push('\n');
+        out.push_str(&tr!(
+            "import-row-error",
+            file = file.display().to_string(),
+            line = error.line,
+            column = error.column.clone(),
+            detail = detail
+        ));
+    }
+    out
+}
+
+fn localize_unknown_groups(file: &std::path::Path, groups: &[(String, usize)]) -> String {
+    let mut out = tr!("import-unknown-groups", file = file.display().to_string());
+    for (code, line) in groups {
+        out.push('\n');
+        out.push_str(&tr!(
+            "import-unknown-group-line",
+            file = file.display().to_string(),
+            line = *line,
+            code = code.clone()
+        ));
+    }
+    out
+}
+
+fn localize_billing(err: &BillingError) -> String {
+    match err {
+        BillingError::UnknownGroup { session, group } => tr!(
+            "billing-unknown-group",
+            session = session.to_string(),
+            group = group.clone()
+        ),
+        BillingError::MissingTariff {
+            instrument,
+            category,
+            session,
+        } => tr!(
+            "billing-missing-tariff",
+            instrument = instrument.clone(),
+            category = category.code(),
+            session = session.to_string()
+        ),
+        BillingError::EndBeforeStart { session, .. } => {
+            tr!("billing-end-before-start", session = session.to_string())
+        }
+        BillingError::AmountOverflow { session } => {
+            tr!("billing-overflow", session = session.to_string())
+        }
+        BillingError::TotalOverflow => tr!("billing-overflow", session = "-"),
+    }
+}

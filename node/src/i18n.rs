@@ -1,0 +1,158 @@
+//! Messages in the user's language (French or English), from Fluent files.
+//!
+//! The language comes from `--lang`, else `PROGMANAGER_LANG`, else the POSIX locale
+//! variables (`LC_ALL`, `LC_MESSAGES`, `LANG`): French when it starts with `fr`, English
+//! otherwise. Both files hold the same message IDs; a test checks it.
+
+use std::sync::OnceLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use unic_langid::langid;
+
+/// A language the interface exists in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Fr,
+}
+
+pub const EN_FTL: &str = include_str!("../locales/en/progmanager.ftl");
+pub const FR_FTL: &str = include_str!("../locales/fr/progmanager.ftl");
+
+static BUNDLE: OnceLock<(Lang, FluentBundle<FluentResource>)> = OnceLock::new();
+
+impl Lang {
+    /// Parses a language tag or locale such as `fr`, `fr_FR.UTF-8` or `en-GB`.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let tag = tag.trim().to_ascii_lowercase();
+        if tag.starts_with("fr") {
+            Some(Lang::Fr)
+        } else if tag.starts_with("en") || tag == "c" || tag.starts_with("c.") || tag == "posix" {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// The language from the environment, English when nothing says otherwise.
+    pub fn from_env() -> Lang {
+        let vars = ["PROGMANAGER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"];
+        vars.iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|value| !value.is_empty())
+            .and_then(|value| Lang::from_tag(&value))
+            .unwrap_or(Lang::En)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+}
+
+fn build_bundle(lang: Lang) -> FluentBundle<FluentResource> {
+    let (id, source) = match lang {
+        Lang::En => (langid!("en"), EN_FTL),
+        Lang::Fr => (langid!("fr"), FR_FTL),
+    };
+    let resource = FluentResource::try_new(source.to_string())
+        .expect("the embedded Fluent files are checked by the i18n tests");
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    bundle.set_use_isolating(false);
+    bundle
+        .add_resource(resource)
+        .expect("the embedded Fluent files define each message once");
+    bundle
+}
+
+/// Chooses the language for this process; later calls keep the first choice.
+pub fn init(lang: Lang) {
+    let _ = BUNDLE.get_or_init(|| (lang, build_bundle(lang)));
+}
+
+/// The language in use.
+pub fn lang() -> Lang {
+    bundle().0
+}
+
+fn bundle() -> &'static (Lang, FluentBundle<FluentResource>) {
+    BUNDLE.get_or_init(|| {
+        let lang = Lang::from_env();
+        (lang, build_bundle(lang))
+    })
+}
+
+/// Formats message `id` with `args`; a missing message shows its ID, never panics.
+pub fn message(id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+    let (_, bundle) = bundle();
+    let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+        return id.to_string();
+    };
+    let mut fluent_args = FluentArgs::new();
+    for (name, value) in args {
+        fluent_args.set(*name, value.clone());
+    }
+    let mut errors = Vec::new();
+    bundle
+        .format_pattern(pattern, Some(&fluent_args), &mut errors)
+        .into_owned()
+}
+
+/// Formats a message in the user's language: `tr!("id")` or `tr!("id", name = value)`.
+#[macro_export]
+macro_rules! tr {
+    ($id:expr) => {
+        $crate::i18n::message($id, &[])
+    };
+    ($id:expr, $($name:ident = $value:expr),+ $(,)?) => {
+        $crate::i18n::message(
+            $id,
+            &[$((stringify!($name), fluent_bundle::FluentValue::from($value))),+],
+        )
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn ids(source: &str) -> BTreeSet<String> {
+        let resource = FluentResource::try_new(source.to_string()).expect("valid Fluent file");
+        resource
+            .entries()
+            .filter_map(|entry| match entry {
+                fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn both_languages_define_the_same_messages() {
+        let en = ids(EN_FTL);
+        let fr = ids(FR_FTL);
+        let only_en: Vec<_> = en.difference(&fr).collect();
+        let only_fr: Vec<_> = fr.difference(&en).collect();
+        assert!(only_en.is_empty(), "missing in French: {only_en:?}");
+        assert!(only_fr.is_empty(), "missing in English: {only_fr:?}");
+    }
+
+    #[test]
+    fn bundles_build_without_errors() {
+        for lang in [Lang::En, Lang::Fr] {
+            let _ = build_bundle(lang);
+        }
+    }
+
+    #[test]
+    fn locale_tags_select_language() {
+        assert_eq!(Lang::from_tag("fr_FR.UTF-8"), Some(Lang::Fr));
+        assert_eq!(Lang::from_tag("en_GB.UTF-8"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("C.UTF-8"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("de_DE"), None);
+    }
+}

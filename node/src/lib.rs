@@ -1,0 +1,69 @@
+//! The progmanager node: SQLite store, sync runtime, command line and messages.
+//!
+//! - [`store`]: Automerge documents persisted in SQLite, shared by concurrent processes.
+//! - [`node`]: the data directory and the context of a command.
+//! - [`ops`], [`import`]: operations on records, with permission checks.
+//! - [`net`]: the running node: QUIC links, dialers, invitations.
+//! - [`cli`], [`cmd`]: the command line.
+//! - [`i18n`], [`error`]: messages in French and English.
+
+pub mod auth;
+pub mod cli;
+pub mod cmd;
+pub mod error;
+pub mod i18n;
+pub mod import;
+pub mod net;
+pub mod node;
+pub mod ops;
+pub mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::error::AppError;
+use crate::node::{DataDir, Node};
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::setup::init_language(cli.lang.as_deref());
+    let default_level = if matches!(cli.command, Command::Run(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    cmd::setup::init_logging(default_level);
+
+    match execute(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::debug!(error = %err, "command failed");
+            eprintln!("{}", tr!("error-prefix", message = err.localized()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: &Cli) -> Result<(), AppError> {
+    let dir = DataDir::resolve(cli.data_dir.as_deref());
+    let user = cli.user.as_deref();
+    match &cli.command {
+        Command::Init(args) => cmd::init::init(&dir, args),
+        Command::Invite(args) => cmd::init::invite(&dir, user, args),
+        Command::Run(args) => cmd::init::run_node(&dir, args),
+        Command::Instrument(command) => {
+            cmd::admin::instrument(&mut Node::open(dir)?, user, command)
+        }
+        Command::Group(command) => cmd::admin::group(&mut Node::open(dir)?, user, command),
+        Command::Tariff(command) => cmd::admin::tariff(&mut Node::open(dir)?, user, command),
+        Command::User(command) => cmd::admin::user(&mut Node::open(dir)?, user, command),
+        Command::Member(command) => cmd::admin::member(&mut Node::open(dir)?, command),
+        Command::Session(command) => cmd::session::session(&mut Node::open(dir)?, user, command),
+        Command::Import(command) => cmd::session::import(&mut Node::open(dir)?, user, command),
+        Command::Sessions(args) => cmd::report::sessions(&Node::open(dir)?, user, args),
+        Command::Invoice(args) => cmd::report::invoice(&Node::open(dir)?, user, args),
+    }
+}

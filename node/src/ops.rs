@@ -1,0 +1,392 @@
+//! Operations on a facility's records, shared by the command line and later the web
+//! interface. Each checks the user's permission with the model's one permission function
+//! before it writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use progmanager_model::permissions::{Action, check};
+use progmanager_model::schema::{self, FACILITY_DOC, Member, Settings};
+use progmanager_model::{BillingGroup, Category, Instrument, Level, Session, Tariff, User};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::node::Node;
+
+/// Fails unless `user` may perform `action`.
+pub fn require(user: &User, action: Action<'_>) -> Result<(), AppError> {
+    check(user, &action).map_err(|denied| AppError::denied(denied, &action))
+}
+
+pub fn parse_category(value: &str) -> Result<Category, AppError> {
+    value
+        .parse()
+        .map_err(|_| AppError::invalid("category", value))
+}
+
+pub fn parse_amount(field: &'static str, value: &str) -> Result<Decimal, AppError> {
+    let normalized = value.trim().replace(',', ".");
+    let amount: Decimal = normalized
+        .parse()
+        .map_err(|_| AppError::invalid(field, value))?;
+    if amount.is_sign_negative() || amount.scale() > 4 {
+        return Err(AppError::invalid(field, value));
+    }
+    Ok(amount)
+}
+
+pub fn parse_date(field: &'static str, value: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| AppError::invalid(field, value))
+}
+
+/// A code of an instrument or billing group: letters, digits, `-`, `_` and `.`.
+pub fn validate_code(field: &'static str, code: &str) -> Result<(), AppError> {
+    let valid = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if valid {
+        Ok(())
+    } else {
+        Err(AppError::invalid(field, code))
+    }
+}
+
+pub fn instruments(node: &Node) -> Result<Vec<Instrument>, AppError> {
+    Ok(schema::read_instruments(node.facility_doc()?)?)
+}
+
+pub fn groups(node: &Node) -> Result<Vec<BillingGroup>, AppError> {
+    Ok(schema::read_groups(node.facility_doc()?)?)
+}
+
+pub fn tariffs(node: &Node) -> Result<Vec<Tariff>, AppError> {
+    Ok(schema::read_tariffs(node.facility_doc()?)?)
+}
+
+pub fn users(node: &Node) -> Result<Vec<User>, AppError> {
+    Ok(schema::read_users(node.facility_doc()?)?)
+}
+
+pub fn members(node: &Node) -> Result<Vec<Member>, AppError> {
+    Ok(schema::read_members(node.facility_doc()?)?)
+}
+
+fn require_instrument(node: &Node, code: &str) -> Result<Instrument, AppError> {
+    instruments(node)?
+        .into_iter()
+        .find(|i| i.code == code)
+        .ok_or_else(|| AppError::UnknownInstrument {
+            code: code.to_string(),
+        })
+}
+
+fn require_group(node: &Node, code: &str) -> Result<BillingGroup, AppError> {
+    groups(node)?
+        .into_iter()
+        .find(|g| g.code == code)
+        .ok_or_else(|| AppError::UnknownGroup {
+            code: code.to_string(),
+        })
+}
+
+/// What `init` writes into a new facility document.
+pub struct NewFacility<'a> {
+    pub settings: Settings,
+    pub node_name: &'a str,
+    pub listen: &'a str,
+    pub admin: User,
+}
+
+pub fn create_facility(node: &mut Node, new: NewFacility<'_>) -> Result<(), AppError> {
+    let member = Member {
+        node_id: node.node_id.to_string(),
+        name: new.node_name.to_string(),
+        address: new.listen.to_string(),
+        joined_ms: Utc::now().timestamp_millis(),
+        removed: false,
+    };
+    let author = node.author(&new.admin.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            schema::put_settings(tx, &new.settings)?;
+            schema::put_member(tx, &member)?;
+            schema::put_user(tx, &new.admin)?;
+            Ok(())
+        })
+    })
+}
+
+pub fn add_instrument(
+    node: &mut Node,
+    user: &User,
+    code: &str,
+    name: Option<&str>,
+) -> Result<Instrument, AppError> {
+    require(user, Action::EditInstruments)?;
+    validate_code("instrument", code)?;
+    let existing = instruments(node)?.into_iter().find(|i| i.code == code);
+    let instrument = Instrument {
+        code: code.to_string(),
+        name: name
+            .map(str::to_string)
+            .or(existing.map(|i| i.name))
+            .unwrap_or_else(|| code.to_string()),
+    };
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::put_instrument(tx, &instrument)?)
+        })
+    })?;
+    Ok(instrument)
+}
+
+pub fn add_group(
+    node: &mut Node,
+    user: &User,
+    code: &str,
+    category: Category,
+    name: Option<&str>,
+) -> Result<BillingGroup, AppError> {
+    require(user, Action::EditGroups)?;
+    validate_code("group", code)?;
+    let existing = groups(node)?.into_iter().find(|g| g.code == code);
+    let group = BillingGroup {
+        code: code.to_string(),
+        name: name
+            .map(str::to_string)
+            .or(existing.map(|g| g.name))
+            .unwrap_or_else(|| code.to_string()),
+        category,
+    };
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::put_group(tx, &group)?)
+        })
+    })?;
+    Ok(group)
+}
+
+pub fn set_tariff(node: &mut Node, user: &User, tariff: Tariff) -> Result<Tariff, AppError> {
+    require(user, Action::EditTariffs)?;
+    require_instrument(node, &tariff.instrument)?;
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::put_tariff(tx, &tariff)?)
+        })
+    })?;
+    Ok(tariff)
+}
+
+pub fn add_user(node: &mut Node, admin: &User, new_user: User) -> Result<(), AppError> {
+    require(admin, Action::EditUsers)?;
+    validate_code("login", &new_user.login)?;
+    if users(node)?.iter().any(|u| u.login == new_user.login) {
+        return Err(AppError::UserExists {
+            login: new_user.login,
+        });
+    }
+    if !new_user.group.is_empty() {
+        require_group(node, &new_user.group)?;
+    }
+    let author = node.author(&admin.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::put_user(tx, &new_user)?)
+        })
+    })
+}
+
+/// Sets the password hash of `login`: a user's own, or anyone's for an administrator.
+pub fn set_password(
+    node: &mut Node,
+    actor: &User,
+    login: &str,
+    hash: String,
+) -> Result<(), AppError> {
+    if actor.login != login {
+        require(actor, Action::EditUsers)?;
+    }
+    let mut user = users(node)?
+        .into_iter()
+        .find(|u| u.login == login)
+        .ok_or_else(|| AppError::UnknownUser {
+            login: login.to_string(),
+        })?;
+    user.password_hash = hash;
+    let author = node.author(&actor.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::put_user(tx, &user)?)
+        })
+    })
+}
+
+/// Every session of the facility, ordered by start.
+pub fn sessions(node: &Node) -> Result<Vec<Session>, AppError> {
+    let mut out = Vec::new();
+    for (doc_id, doc) in node.store.docs() {
+        if let Some(schema::DocKind::Logbook { .. }) = schema::doc_kind(doc_id) {
+            out.extend(schema::read_sessions(doc)?);
+        }
+    }
+    out.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+fn open_session(node: &Node, instrument: &str) -> Result<Option<Session>, AppError> {
+    Ok(sessions(node)?
+        .into_iter()
+        .filter(|s| s.instrument == instrument && s.end.is_none())
+        .max_by_key(|s| s.start))
+}
+
+pub struct StartSession<'a> {
+    pub instrument: &'a str,
+    pub group: &'a str,
+    pub kind: &'a str,
+    pub samples: u32,
+}
+
+pub fn start_session(
+    node: &mut Node,
+    user: &User,
+    request: StartSession<'_>,
+) -> Result<Session, AppError> {
+    require(
+        user,
+        Action::RecordSession {
+            group: request.group,
+        },
+    )?;
+    require_instrument(node, request.instrument)?;
+    require_group(node, request.group)?;
+    if let Some(open) = open_session(node, request.instrument)? {
+        let tz = node.timezone()?;
+        return Err(AppError::InstrumentBusy {
+            instrument: request.instrument.to_string(),
+            operator: open.operator,
+            since: open
+                .start
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        });
+    }
+
+    let session = Session {
+        id: Uuid::now_v7(),
+        instrument: request.instrument.to_string(),
+        operator: user.login.clone(),
+        group: request.group.to_string(),
+        start: Utc::now(),
+        end: None,
+        kind: request.kind.to_string(),
+        samples: request.samples,
+        observations: String::new(),
+        billable: true,
+        node: node.node_id.to_string(),
+    };
+    let doc_id = schema::logbook_doc_id(&session.instrument, session.start.year());
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        batch.edit(&doc_id, |tx| -> Result<(), AppError> {
+            Ok(schema::put_session(tx, &session)?)
+        })
+    })?;
+    Ok(session)
+}
+
+pub fn stop_session(
+    node: &mut Node,
+    user: &User,
+    instrument: &str,
+    observations: &str,
+) -> Result<Session, AppError> {
+    let mut session = open_session(node, instrument)?.ok_or_else(|| AppError::NoOpenSession {
+        instrument: instrument.to_string(),
+    })?;
+    require(
+        user,
+        Action::StopSession {
+            operator: &session.operator,
+        },
+    )?;
+
+    let end = Utc::now().max(session.start);
+    let doc_id = schema::logbook_doc_id(&session.instrument, session.start.year());
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        batch.edit(&doc_id, |tx| -> Result<(), AppError> {
+            Ok(schema::close_session(tx, session.id, end, observations)?)
+        })
+    })?;
+    session.end = Some(end);
+    if !observations.is_empty() {
+        session.observations = observations.to_string();
+    }
+    Ok(session)
+}
+
+/// Writes sessions and groups in one atomic batch, sessions grouped by logbook document.
+pub fn write_sessions(
+    node: &mut Node,
+    user: &User,
+    new_groups: &[BillingGroup],
+    new_sessions: &[Session],
+) -> Result<(), AppError> {
+    let mut by_doc: BTreeMap<String, Vec<&Session>> = BTreeMap::new();
+    for session in new_sessions {
+        let doc_id = schema::logbook_doc_id(&session.instrument, session.start.year());
+        by_doc.entry(doc_id).or_default().push(session);
+    }
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        if !new_groups.is_empty() {
+            batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+                for group in new_groups {
+                    schema::put_group(tx, group)?;
+                }
+                Ok(())
+            })?;
+        }
+        for (doc_id, sessions) in &by_doc {
+            batch.edit(doc_id, |tx| -> Result<(), AppError> {
+                for session in sessions {
+                    schema::put_session(tx, session)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// The instant `at` shown in the facility's time zone, RFC 3339 with its offset.
+pub fn local_rfc3339(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    at.with_timezone(&tz)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A user record for a new account.
+pub fn new_user(login: &str, name: Option<&str>, level: Level, group: &str, hash: String) -> User {
+    User {
+        login: login.to_string(),
+        name: name.unwrap_or(login).to_string(),
+        level,
+        group: group.to_string(),
+        password_hash: hash,
+        active: true,
+    }
+}
+
+/// Reads a text file for import, naming it in errors.
+pub fn read_text(path: &Path) -> Result<String, AppError> {
+    std::fs::read_to_string(path).map_err(|e| AppError::io(path, e))
+}

@@ -1,0 +1,430 @@
+//! The node's store: Automerge documents persisted in one SQLite file.
+//!
+//! Each write appends the incremental changes it made (`save_after` of the heads before
+//! it) as one row of the `changes` table, in the same SQLite transaction for every document
+//! it touched, before it returns. With WAL and `synchronous=FULL`, a write that returned is
+//! on disk, including after a power loss.
+//!
+//! Several processes may open the same store: the running node and the command-line
+//! commands given meanwhile. Each process loads every row at open and later applies the
+//! rows other processes appended ([`Store::refresh`]); applying a change twice is a no-op
+//! in Automerge. Writers serialize on SQLite's write lock (`BEGIN IMMEDIATE`) and refresh
+//! inside it, so each write validates against the latest state. Every process writes with
+//! its own random actor ID, because two writers sharing one actor would produce
+//! conflicting sequence numbers.
+//!
+//! TODO: compact a document's rows into one snapshot when they grow numerous; load time
+//! grows with the number of rows, not only with the history.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use automerge::transaction::{CommitOptions, Transaction};
+use automerge::{ActorId, Automerge, ChangeHash};
+use progmanager_model::schema::{self, SchemaError};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("document {doc:?} in {path}: stored changes failed to load: {reason}")]
+    Corrupt {
+        path: PathBuf,
+        doc: String,
+        reason: String,
+    },
+    #[error("unknown document {0:?}")]
+    UnknownDoc(String),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+/// Who makes a change, recorded in the change message for the audit trail.
+#[derive(Debug, Clone)]
+pub struct Author {
+    /// Login of the user, or empty for changes the node makes on its own.
+    pub user: String,
+    /// Hex node ID.
+    pub node: String,
+}
+
+impl Author {
+    fn message(&self) -> String {
+        serde_json::json!({ "user": self.user, "node": self.node }).to_string()
+    }
+}
+
+/// The documents of a facility and the SQLite file that keeps them.
+pub struct Store {
+    path: PathBuf,
+    conn: Connection,
+    docs: BTreeMap<String, Automerge>,
+    actor: ActorId,
+    /// Highest `changes.id` already applied to `docs`.
+    last_row: i64,
+}
+
+/// An edit of several documents that is persisted all together or not at all.
+pub struct Batch<'s> {
+    store: &'s mut Store,
+    author: &'s Author,
+    /// Heads of each touched document before the batch, to compute what to persist.
+    before: BTreeMap<String, Vec<ChangeHash>>,
+}
+
+const SCHEMA_SQL: &str = "
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_doc ON changes(doc, id);
+CREATE TABLE IF NOT EXISTS local (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invitations (
+    secret_hash TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    used_by TEXT
+);
+";
+
+impl Store {
+    /// Opens (or creates) the store at `path` and loads every document.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut store = Store {
+            path: path.to_path_buf(),
+            conn,
+            docs: BTreeMap::new(),
+            actor: ActorId::random(),
+            last_row: 0,
+        };
+        store.configure()?;
+        store.refresh()?;
+        Ok(store)
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        let conn = &self.conn;
+        let result = conn
+            .busy_timeout(Duration::from_secs(10))
+            .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|_| conn.execute_batch(SCHEMA_SQL));
+        result.map_err(|source| self.sqlite(source))
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Applies rows appended since the last refresh, by this or another process.
+    ///
+    /// Returns the IDs of the documents that changed.
+    pub fn refresh(&mut self) -> Result<BTreeSet<String>, StoreError> {
+        let rows = self.rows_after(self.last_row)?;
+        let mut changed = BTreeSet::new();
+        for (id, doc_id, data) in rows {
+            self.last_row = id;
+            let doc = match self.docs.entry(doc_id.clone()) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let mut doc = Automerge::new();
+                    doc.set_actor(self.actor.clone());
+                    e.insert(doc)
+                }
+            };
+            let before = doc.get_heads();
+            doc.load_incremental(&data)
+                .map_err(|err| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    doc: doc_id.clone(),
+                    reason: err.to_string(),
+                })?;
+            if doc.get_heads() != before {
+                changed.insert(doc_id);
+            }
+        }
+        Ok(changed)
+    }
+
+    fn rows_after(&self, after: i64) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, doc, data FROM changes WHERE id > ?1 ORDER BY id")
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([after], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>());
+        rows.map_err(|e| self.sqlite(e))
+    }
+
+    /// The document `doc_id`, if this node has it.
+    pub fn doc(&self, doc_id: &str) -> Option<&Automerge> {
+        self.docs.get(doc_id)
+    }
+
+    pub fn doc_ids(&self) -> impl Iterator<Item = &str> {
+        self.docs.keys().map(String::as_str)
+    }
+
+    pub fn docs(&self) -> impl Iterator<Item = (&str, &Automerge)> {
+        self.docs.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Runs `edit` as one atomic write: every document it changes is persisted in one
+    /// SQLite transaction, or none is and the in-memory documents are reloaded.
+    pub fn write<T, E>(
+        &mut self,
+        author: &Author,
+        edit: impl FnOnce(&mut Batch<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.sqlite(e))?;
+        let result = self.write_locked(author, edit);
+        match result {
+            Ok(value) => Ok(value),
+            Err(err) => {
+                let _rollback = self.conn.execute_batch("ROLLBACK");
+                self.reload()?;
+                Err(err)
+            }
+        }
+    }
+
+    fn write_locked<T, E>(
+        &mut self,
+        author: &Author,
+        edit: impl FnOnce(&mut Batch<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.refresh()?;
+        let mut batch = Batch {
+            store: self,
+            author,
+            before: BTreeMap::new(),
+        };
+        let value = edit(&mut batch)?;
+        let before = std::mem::take(&mut batch.before);
+        for (doc_id, heads) in before {
+            self.append_changes(&doc_id, &heads)?;
+        }
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| self.sqlite(e))?;
+        Ok(value)
+    }
+
+    /// Appends what `doc_id` gained since `heads` as one row.
+    fn append_changes(&mut self, doc_id: &str, heads: &[ChangeHash]) -> Result<(), StoreError> {
+        let doc = self
+            .docs
+            .get(doc_id)
+            .ok_or_else(|| StoreError::UnknownDoc(doc_id.to_string()))?;
+        if doc.get_heads() == heads {
+            return Ok(());
+        }
+        let data = doc.save_after(heads);
+        self.conn
+            .execute(
+                "INSERT INTO changes (doc, data) VALUES (?1, ?2)",
+                params![doc_id, data],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        self.last_row = self.conn.last_insert_rowid();
+        Ok(())
+    }
+
+    /// Drops the in-memory documents and loads them again from the file.
+    fn reload(&mut self) -> Result<(), StoreError> {
+        self.docs.clear();
+        self.last_row = 0;
+        self.refresh()?;
+        Ok(())
+    }
+
+    /// Applies a change that arrived from a peer (a sync message, through `apply`) and
+    /// persists what it added. Returns whether the document changed.
+    pub fn apply_remote<E>(
+        &mut self,
+        doc_id: &str,
+        apply: impl FnOnce(&mut Automerge) -> Result<(), E>,
+    ) -> Result<bool, E>
+    where
+        E: From<StoreError>,
+    {
+        let author = Author {
+            user: String::new(),
+            node: String::new(),
+        };
+        self.write(&author, |batch| {
+            let doc = batch.remote_doc(doc_id)?;
+            let before = doc.get_heads();
+            apply(doc)?;
+            Ok(doc.get_heads() != before)
+        })
+    }
+
+    /// Creates an empty document for an ID a peer announced, so sync can fill it.
+    ///
+    /// Nothing is persisted until a change arrives.
+    pub fn ensure_remote_doc(&mut self, doc_id: &str) -> bool {
+        if self.docs.contains_key(doc_id) || schema::doc_kind(doc_id).is_none() {
+            return false;
+        }
+        let mut doc = Automerge::new();
+        doc.set_actor(self.actor.clone());
+        self.docs.insert(doc_id.to_string(), doc);
+        true
+    }
+
+    /// Reads a node-local value (not replicated).
+    pub fn local(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM local WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// Writes a node-local value (not replicated), durably.
+    pub fn set_local(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO local (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// The SQLite connection, for node-local tables such as invitations.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Number of rows in the `changes` table, for benchmarks and status.
+    pub fn change_rows(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM changes", [], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// Runs a closure inside one SQLite transaction that also sees other processes'
+    /// latest writes; used for node-local tables that must change atomically.
+    pub fn local_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let value = f(&tx).map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
+        Ok(value)
+    }
+}
+
+impl Batch<'_> {
+    /// Edits document `doc_id` in one Automerge transaction, creating it from its
+    /// deterministic genesis when this node does not have it yet.
+    pub fn edit<T, E>(
+        &mut self,
+        doc_id: &str,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.open_doc(doc_id)?;
+        let message = self.author.message();
+        let time = chrono::Utc::now().timestamp();
+        let doc = self
+            .store
+            .docs
+            .get_mut(doc_id)
+            .ok_or_else(|| StoreError::UnknownDoc(doc_id.to_string()))?;
+        let result = doc.transact_with(
+            |_| {
+                CommitOptions::default()
+                    .with_message(message)
+                    .with_time(time)
+            },
+            f,
+        );
+        match result {
+            Ok(success) => Ok(success.result),
+            Err(failure) => Err(failure.error),
+        }
+    }
+
+    /// Read access to a document inside the batch (sees the batch's own edits).
+    pub fn doc(&self, doc_id: &str) -> Option<&Automerge> {
+        self.store.docs.get(doc_id)
+    }
+
+    fn open_doc(&mut self, doc_id: &str) -> Result<(), StoreError> {
+        let store = &mut *self.store;
+        if !store.docs.contains_key(doc_id) {
+            let mut doc = schema::genesis(doc_id)
+                .ok_or_else(|| StoreError::UnknownDoc(doc_id.to_string()))?;
+            doc.set_actor(store.actor.clone());
+            store.docs.insert(doc_id.to_string(), doc);
+            // An empty head list makes the genesis change part of what is persisted.
+            self.before.entry(doc_id.to_string()).or_default();
+            return Ok(());
+        }
+        if let Some(doc) = store.docs.get(doc_id) {
+            self.before
+                .entry(doc_id.to_string())
+                .or_insert_with(|| doc.get_heads());
+        }
+        Ok(())
+    }
+
+    fn remote_doc(&mut self, doc_id: &str) -> Result<&mut Automerge, StoreError> {
+        self.store.ensure_remote_doc(doc_id);
+        let store = &mut *self.store;
+        let doc = store
+            .docs
+            .get_mut(doc_id)
+            .ok_or_else(|| StoreError::UnknownDoc(doc_id.to_string()))?;
+        self.before
+            .entry(doc_id.to_string())
+            .or_insert_with(|| doc.get_heads());
+        Ok(doc)
+    }
+}

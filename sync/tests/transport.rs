@@ -1,0 +1,236 @@
+//! Transport tests over real QUIC on 127.0.0.1: pinned mutual TLS, rejection on both
+//! sides, frames in both directions and a large sync message.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use progmanager_sync::tls::AllowList;
+use progmanager_sync::{Frame, Identity, Link, NodeId, PeerPolicy, Pin, Transport};
+
+/// Upper bound of every test, far above the few milliseconds a loopback exchange takes.
+const TEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
+}
+
+fn identity(name: &str) -> Identity {
+    Identity::generate(name).expect("generation works offline")
+}
+
+fn allow(ids: &[NodeId]) -> Arc<dyn PeerPolicy> {
+    Arc::new(AllowList::new(ids.iter().copied()))
+}
+
+fn hello(node_name: &str) -> Frame {
+    Frame::Hello {
+        facility: "plateforme".to_owned(),
+        node_name: node_name.to_owned(),
+        clock_ms: 1_700_000_000_000,
+        listen: None,
+    }
+}
+
+/// Runs a test body under `TEST_TIMEOUT`.
+async fn with_timeout<F: Future<Output = ()>>(test: F) {
+    tokio::time::timeout(TEST_TIMEOUT, test)
+        .await
+        .expect("test timed out");
+}
+
+/// Two transports whose policies accept each other.
+fn mutual_pair() -> (Identity, Transport, Identity, Transport) {
+    let server_id = identity("server");
+    let client_id = identity("client");
+    let policy = allow(&[server_id.node_id(), client_id.node_id()]);
+    let server = Transport::bind(loopback(), &server_id, policy.clone()).expect("bind server");
+    let client = Transport::bind(loopback(), &client_id, policy).expect("bind client");
+    (server_id, server, client_id, client)
+}
+
+async fn accept_link(transport: &Transport) -> Link {
+    transport
+        .accept()
+        .await
+        .expect("endpoint open")
+        .expect("accepted peer")
+}
+
+#[tokio::test]
+async fn accepted_peers_exchange_frames() {
+    with_timeout(async {
+        let (server_id, server, client_id, client) = mutual_pair();
+        let server_addr = server.local_addr().expect("server address");
+
+        let mut outgoing = client
+            .connect(server_addr, Pin::Exactly(server_id.node_id()))
+            .await
+            .expect("connect");
+        assert_eq!(outgoing.peer, server_id.node_id());
+        outgoing
+            .sender
+            .send(&hello("client"))
+            .await
+            .expect("send hello");
+
+        let mut incoming = accept_link(&server).await;
+        assert_eq!(incoming.peer, client_id.node_id());
+        assert_eq!(
+            incoming.receiver.recv().await.expect("recv hello"),
+            Some(hello("client"))
+        );
+
+        let reply = Frame::Docs {
+            heads: vec![("facility".to_owned(), vec![[9; 32]])],
+        };
+        incoming.sender.send(&reply).await.expect("send docs");
+        incoming.sender.send(&Frame::Bye).await.expect("send bye");
+        incoming.sender.finish().expect("finish");
+
+        assert_eq!(
+            outgoing.receiver.recv().await.expect("recv docs"),
+            Some(reply)
+        );
+        assert_eq!(
+            outgoing.receiver.recv().await.expect("recv bye"),
+            Some(Frame::Bye)
+        );
+        assert_eq!(outgoing.receiver.recv().await.expect("recv end"), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn policy_pin_accepts_listed_server() {
+    with_timeout(async {
+        let (server_id, server, _client_id, client) = mutual_pair();
+        let server_addr = server.local_addr().expect("server address");
+
+        let mut outgoing = client
+            .connect(server_addr, Pin::Policy(allow(&[server_id.node_id()])))
+            .await
+            .expect("connect");
+        outgoing.sender.send(&Frame::Bye).await.expect("send");
+
+        let mut incoming = accept_link(&server).await;
+        assert_eq!(
+            incoming.receiver.recv().await.expect("recv"),
+            Some(Frame::Bye)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rejected_client_fails_first_exchange() {
+    with_timeout(async {
+        let server_id = identity("server");
+        let client_id = identity("stranger");
+        // The server accepts only itself, the client accepts the server.
+        let server = Transport::bind(loopback(), &server_id, allow(&[server_id.node_id()]))
+            .expect("bind server");
+        let client = Transport::bind(loopback(), &client_id, allow(&[server_id.node_id()]))
+            .expect("bind client");
+        let server_addr = server.local_addr().expect("server address");
+
+        let exchange = async {
+            let mut link = client
+                .connect(server_addr, Pin::Exactly(server_id.node_id()))
+                .await?;
+            link.sender.send(&hello("stranger")).await?;
+            link.receiver.recv().await
+        };
+        let result = exchange.await;
+        assert!(result.is_err(), "rejected client got {result:?}");
+
+        let accepted = server.accept().await.expect("endpoint open");
+        assert!(accepted.is_err(), "server returned a link: {accepted:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_server_pin_fails_connect() {
+    with_timeout(async {
+        let (_server_id, server, _client_id, client) = mutual_pair();
+        let server_addr = server.local_addr().expect("server address");
+
+        let result = client
+            .connect(server_addr, Pin::Exactly(NodeId([0x55; 32])))
+            .await;
+        assert!(result.is_err(), "connect to unpinned server succeeded");
+
+        let accepted = server.accept().await.expect("endpoint open");
+        assert!(accepted.is_err(), "server returned a link: {accepted:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn large_sync_frame_arrives_intact() {
+    with_timeout(async {
+        let (server_id, server, _client_id, client) = mutual_pair();
+        let server_addr = server.local_addr().expect("server address");
+
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let message: Vec<u8> = (0..1024 * 1024)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let frame = Frame::Sync {
+            doc: "logbook-xrd-2025".to_owned(),
+            message,
+        };
+
+        let mut outgoing = client
+            .connect(server_addr, Pin::Exactly(server_id.node_id()))
+            .await
+            .expect("connect");
+        let send = async {
+            outgoing.sender.send(&frame).await.expect("send sync");
+        };
+        let receive = async {
+            let mut incoming = accept_link(&server).await;
+            incoming.receiver.recv().await.expect("recv sync")
+        };
+        let ((), received) = tokio::join!(send, receive);
+        assert_eq!(received, Some(frame));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn oversized_frame_is_not_sent() {
+    with_timeout(async {
+        let (server_id, server, _client_id, client) = mutual_pair();
+        let server_addr = server.local_addr().expect("server address");
+        let mut outgoing = client
+            .connect(server_addr, Pin::Exactly(server_id.node_id()))
+            .await
+            .expect("connect");
+
+        let frame = Frame::Sync {
+            doc: "d".to_owned(),
+            message: vec![0; progmanager_sync::MAX_FRAME_LEN],
+        };
+        let error = outgoing.sender.send(&frame).await.expect_err("too long");
+        assert!(error.to_string().contains("exceeds the maximum"), "{error}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn closed_endpoint_stops_accept() {
+    with_timeout(async {
+        let server =
+            Transport::bind(loopback(), &identity("server"), allow(&[])).expect("bind server");
+        server.close();
+        assert!(server.accept().await.is_none());
+    })
+    .await;
+}
