@@ -82,7 +82,8 @@ fn targets(shared: &Shared, static_peers: &[String]) -> Vec<Target> {
         .unwrap_or_default();
     drop(node);
     for member in members {
-        if member.removed || member.address.is_empty() {
+        // Port 0 is what `init --listen 127.0.0.1:0` stores before the node first runs.
+        if member.removed || member.address.is_empty() || member.address.ends_with(":0") {
             continue;
         }
         let Ok(id) = member.node_id.parse::<NodeId>() else {

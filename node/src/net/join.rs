@@ -306,8 +306,12 @@ async fn expect_acceptance(receiver: &mut FrameReceiver, facility: &str) -> Resu
         Ok(_) => Err(AppError::JoinFailed {
             detail: "unexpected answer from the inviting node".into(),
         }),
-        Err(err) => Err(AppError::JoinFailed {
-            detail: err.to_string(),
+        // With no invitation open, the inviting node's TLS verifier rejects this node's
+        // certificate, which this side sees only as a closed connection.
+        Err(err) => Err(AppError::JoinRejected {
+            reason: format!(
+                "the connection was closed ({err}); the invitation is probably used or expired"
+            ),
         }),
     }
 }

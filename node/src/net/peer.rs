@@ -127,7 +127,7 @@ fn hello(shared: &Shared) -> Frame {
         facility: shared.facility_id.clone(),
         node_name: shared.node_name.clone(),
         clock_ms: chrono::Utc::now().timestamp_millis(),
-        listen: shared.listen.clone(),
+        listen: shared.listen.get().cloned(),
     }
 }
 

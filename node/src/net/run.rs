@@ -86,10 +86,7 @@ pub async fn run(
     ready: impl FnOnce(&RunInfo),
 ) -> Result<(), AppError> {
     let dir = node.dir.clone();
-    let advertised = advertised_address(listen).to_string();
-    let mut node = node;
-    publish_address(&mut node, &advertised)?;
-    let shared = Shared::new(node, Some(advertised.clone()))?;
+    let shared = Shared::new(node)?;
     let transport = Arc::new(
         Transport::bind(listen, &shared.node().identity, shared.policy.clone()).map_err(|e| {
             AppError::Network {
@@ -100,6 +97,9 @@ pub async fn run(
     let bound = transport.local_addr().map_err(|e| AppError::Network {
         detail: e.to_string(),
     })?;
+    let advertised = advertised_address(bound).to_string();
+    let _ = shared.listen.set(advertised.clone());
+    publish_address(&mut shared.node(), &advertised)?;
 
     let notify =
         StdUdpSocket::bind(("127.0.0.1", 0)).map_err(|e| AppError::io("127.0.0.1:0", e))?;

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, Utc};
 use progmanager_model::schema::{self, FACILITY_DOC};
@@ -20,8 +20,8 @@ pub struct Shared {
     pub node_id: NodeId,
     pub node_name: String,
     pub facility_id: String,
-    /// Address advertised to peers in `Hello`, if the node listens.
-    pub listen: Option<String>,
+    /// Address advertised to peers in `Hello`, set once the endpoint is bound.
+    pub listen: OnceLock<String>,
     pub policy: Arc<MembershipPolicy>,
     /// IDs of documents that changed, locally or from a peer.
     pub changes: broadcast::Sender<String>,
@@ -62,9 +62,9 @@ impl Drop for LinkGuard {
 }
 
 impl Shared {
-    pub fn new(node: Node, listen: Option<String>) -> Result<Arc<Shared>, AppError> {
+    pub fn new(node: Node) -> Result<Arc<Shared>, AppError> {
         let settings = node.settings()?;
-        let shared = Shared::build(node, listen, settings.facility_id)?;
+        let shared = Shared::build(node, settings.facility_id)?;
         shared.refresh_policy()?;
         Ok(shared)
     }
@@ -77,7 +77,10 @@ impl Shared {
         facility_id: String,
         inviter: NodeId,
     ) -> Result<Arc<Shared>, AppError> {
-        let shared = Shared::build(node, listen, facility_id)?;
+        let shared = Shared::build(node, facility_id)?;
+        if let Some(listen) = listen {
+            let _ = shared.listen.set(listen);
+        }
         let inviter = progmanager_model::schema::Member {
             node_id: inviter.to_string(),
             name: String::new(),
@@ -89,18 +92,14 @@ impl Shared {
         Ok(shared)
     }
 
-    fn build(
-        node: Node,
-        listen: Option<String>,
-        facility_id: String,
-    ) -> Result<Arc<Shared>, AppError> {
+    fn build(node: Node, facility_id: String) -> Result<Arc<Shared>, AppError> {
         let node_name = node.name()?;
         let (changes, _) = broadcast::channel(1024);
         Ok(Arc::new(Shared {
             node_id: node.node_id,
             node_name,
             facility_id,
-            listen,
+            listen: OnceLock::new(),
             policy: Arc::new(MembershipPolicy::default()),
             changes,
             links: Mutex::new(HashMap::new()),
