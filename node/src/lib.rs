@@ -16,6 +16,7 @@ pub mod import;
 pub mod net;
 pub mod node;
 pub mod ops;
+pub mod projection;
 pub mod store;
 
 use std::process::ExitCode;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::node::Node;
+use crate::projection::SessionFilter;
 
 /// Fails unless `user` may perform `action`.
 pub fn require(user: &User, action: Action<'_>) -> Result<(), AppError> {
@@ -230,20 +231,19 @@ pub fn set_password(
 
 /// Every session of the facility, ordered by start.
 pub fn sessions(node: &Node) -> Result<Vec<Session>, AppError> {
-    let mut out = Vec::new();
-    for (doc_id, doc) in node.store.docs() {
-        if let Some(schema::DocKind::Logbook { .. }) = schema::doc_kind(doc_id) {
-            out.extend(schema::read_sessions(doc)?);
-        }
-    }
-    out.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
-    Ok(out)
+    Ok(node.store.sessions(&SessionFilter::default())?)
 }
 
 fn open_session(node: &Node, instrument: &str) -> Result<Option<Session>, AppError> {
-    Ok(sessions(node)?
+    let filter = SessionFilter {
+        instrument: Some(instrument),
+        open_only: true,
+        ..SessionFilter::default()
+    };
+    Ok(node
+        .store
+        .sessions(&filter)?
         .into_iter()
-        .filter(|s| s.instrument == instrument && s.end.is_none())
         .max_by_key(|s| s.start))
 }
 

@@ -25,6 +25,8 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use progmanager_model::schema::{self, SchemaError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use crate::projection;
+
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -113,6 +115,7 @@ impl Store {
         };
         store.configure()?;
         store.refresh()?;
+        store.check_projection()?;
         Ok(store)
     }
 
@@ -123,7 +126,42 @@ impl Store {
             .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| conn.execute_batch(SCHEMA_SQL));
-        result.map_err(|source| self.sqlite(source))
+        result
+            .and_then(|_| conn.execute_batch(projection::SCHEMA_SQL))
+            .map_err(|source| self.sqlite(source))
+    }
+
+    /// Rebuilds the derived tables when their layout version changed (or on a new store).
+    fn check_projection(&mut self) -> Result<(), StoreError> {
+        if self.local("projection_version")?.as_deref() == Some(projection::VERSION) {
+            return Ok(());
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.sqlite(e))?;
+        let result = self.refresh().and_then(|_| {
+            projection::rebuild(&self.conn, self.docs.iter().map(|(k, v)| (k.as_str(), v)))
+                .map_err(|e| self.projection(e))?;
+            self.set_local("projection_version", projection::VERSION)
+        });
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(end).map_err(|e| self.sqlite(e))?;
+        result
+    }
+
+    fn projection(&self, error: projection::ProjectionError) -> StoreError {
+        match error {
+            projection::ProjectionError::Sqlite(source) => self.sqlite(source),
+            projection::ProjectionError::Schema(err) => StoreError::Schema(err),
+        }
+    }
+
+    /// Sessions matching `filter`, from the derived `sessions` table.
+    pub fn sessions(
+        &self,
+        filter: &projection::SessionFilter<'_>,
+    ) -> Result<Vec<progmanager_model::Session>, StoreError> {
+        projection::query_sessions(&self.conn, filter).map_err(|e| self.sqlite(e))
     }
 
     fn sqlite(&self, source: rusqlite::Error) -> StoreError {
@@ -142,17 +180,23 @@ impl Store {
     /// Returns the IDs of the documents that changed.
     pub fn refresh(&mut self) -> Result<BTreeSet<String>, StoreError> {
         let rows = self.rows_after(self.last_row)?;
-        let mut changed = BTreeSet::new();
+
+        // All new rows of a document are applied in one call: Automerge applies a batch
+        // of changes much faster than the same changes one call at a time.
+        let mut by_doc: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         for (id, doc_id, data) in rows {
             self.last_row = id;
-            let doc = match self.docs.entry(doc_id.clone()) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    let mut doc = Automerge::new();
-                    doc.set_actor(self.actor.clone());
-                    e.insert(doc)
-                }
-            };
+            by_doc.entry(doc_id).or_default().extend_from_slice(&data);
+        }
+
+        let mut changed = BTreeSet::new();
+        for (doc_id, data) in by_doc {
+            let actor = self.actor.clone();
+            let doc = self.docs.entry(doc_id.clone()).or_insert_with(|| {
+                let mut doc = Automerge::new();
+                doc.set_actor(actor);
+                doc
+            });
             let before = doc.get_heads();
             doc.load_incremental(&data)
                 .map_err(|err| StoreError::Corrupt {
@@ -232,6 +276,10 @@ impl Store {
         let value = edit(&mut batch)?;
         let before = std::mem::take(&mut batch.before);
         for (doc_id, heads) in before {
+            if let Some(doc) = self.docs.get(&doc_id) {
+                projection::project_change(&self.conn, &doc_id, doc, &heads)
+                    .map_err(|e| self.projection(e))?;
+            }
             self.append_changes(&doc_id, &heads)?;
         }
         self.conn

@@ -20,6 +20,24 @@ pub fn read_sessions<D: ReadDoc>(doc: &D) -> Result<Vec<Session>, SchemaError> {
     Ok(out)
 }
 
+/// Reads one session by its key; `None` when absent or deleted.
+pub fn read_session_by_key<D: ReadDoc>(doc: &D, key: &str) -> Result<Option<Session>, SchemaError> {
+    let root = root_map(doc, "sessions")?;
+    let obj = match doc.get(&root, key)? {
+        Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
+        _ => return Ok(None),
+    };
+    let r = Record {
+        doc,
+        obj,
+        key: key.to_string(),
+    };
+    if r.bool_or("deleted", false) {
+        return Ok(None);
+    }
+    read_session(&r).map(Some)
+}
+
 fn read_session<D: ReadDoc>(r: &Record<'_, D>) -> Result<Session, SchemaError> {
     let id = Uuid::parse_str(&r.key).map_err(|_| r.bad_value("id", &r.key))?;
     let start = r

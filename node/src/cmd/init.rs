@@ -64,8 +64,8 @@ pub fn init(dir: &DataDir, args: &InitArgs) -> Result<(), AppError> {
     }
 }
 
-/// Creates a new facility with this node as its first member.
-fn create(
+/// Creates a new facility in `dir` with this node as its first member.
+pub fn create(
     dir: &DataDir,
     node_name: &str,
     facility: &str,

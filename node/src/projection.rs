@@ -1,0 +1,196 @@
+//! SQLite tables derived from the documents, to answer queries without reading whole
+//! documents.
+//!
+//! The documents stay the source of truth. Every process that changes a logbook
+//! document (by a local write or by applying a peer's sync message) updates the
+//! `sessions` table in the same SQLite transaction as the change rows, for exactly the
+//! sessions the change touched (found from Automerge's diff of the heads before and after).
+//! So the table always matches the committed documents. When the table's layout version
+//! differs from [`VERSION`], it is rebuilt from the documents at open.
+
+use automerge::{Automerge, ChangeHash, Prop};
+use chrono::DateTime;
+use progmanager_model::Session;
+use progmanager_model::schema::{self, DocKind, SchemaError};
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+/// Layout version of the derived tables; bump it to rebuild them on upgrade.
+pub const VERSION: &str = "1";
+
+pub const SCHEMA_SQL: &str = "
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL,
+    instrument TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    kind TEXT NOT NULL,
+    samples INTEGER NOT NULL,
+    observations TEXT NOT NULL,
+    billable INTEGER NOT NULL,
+    node TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start_ms);
+CREATE INDEX IF NOT EXISTS sessions_open ON sessions(instrument) WHERE end_ms IS NULL;
+";
+
+/// Errors while deriving the tables.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+/// Updates the rows of the sessions that `doc` changed since `before`.
+pub fn project_change(
+    conn: &Connection,
+    doc_id: &str,
+    doc: &Automerge,
+    before: &[ChangeHash],
+) -> Result<(), ProjectionError> {
+    if !matches!(schema::doc_kind(doc_id), Some(DocKind::Logbook { .. })) {
+        return Ok(());
+    }
+    let after = doc.get_heads();
+    let mut keys: Vec<String> = doc
+        .diff(before, &after)
+        .into_iter()
+        .filter_map(|patch| session_key(&patch))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        project_session(conn, doc_id, doc, &key)?;
+    }
+    Ok(())
+}
+
+/// The key of the session a patch touches, if it touches one.
+fn session_key(patch: &automerge::Patch) -> Option<String> {
+    let (_, first) = patch.path.first()?;
+    if *first != Prop::Map("sessions".into()) {
+        return None;
+    }
+    if let Some((_, Prop::Map(key))) = patch.path.get(1) {
+        return Some(key.clone());
+    }
+    match &patch.action {
+        automerge::PatchAction::PutMap { key, .. } => Some(key.clone()),
+        automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
+        _ => None,
+    }
+}
+
+fn project_session(
+    conn: &Connection,
+    doc_id: &str,
+    doc: &Automerge,
+    key: &str,
+) -> Result<(), ProjectionError> {
+    let Some(session) = schema::read_session_by_key(doc, key)? else {
+        conn.execute("DELETE FROM sessions WHERE id = ?1", [key])?;
+        return Ok(());
+    };
+    conn.execute(
+        "INSERT OR REPLACE INTO sessions
+         (id, doc, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            session.id.to_string(),
+            doc_id,
+            session.instrument,
+            session.operator,
+            session.group,
+            session.start.timestamp_millis(),
+            session.end.map(|e| e.timestamp_millis()),
+            session.kind,
+            session.samples,
+            session.observations,
+            session.billable,
+            session.node,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Rebuilds every derived row from the documents.
+pub fn rebuild<'a>(
+    conn: &Connection,
+    docs: impl Iterator<Item = (&'a str, &'a Automerge)>,
+) -> Result<(), ProjectionError> {
+    conn.execute("DELETE FROM sessions", [])?;
+    for (doc_id, doc) in docs {
+        project_change(conn, doc_id, doc, &[])?;
+    }
+    Ok(())
+}
+
+/// Which sessions a query returns.
+#[derive(Debug, Default, Clone)]
+pub struct SessionFilter<'a> {
+    pub instrument: Option<&'a str>,
+    /// Only sessions that have no end yet.
+    pub open_only: bool,
+    /// Sessions starting at or after this instant (milliseconds since the epoch).
+    pub from_ms: Option<i64>,
+    /// Sessions starting before this instant (milliseconds since the epoch).
+    pub until_ms: Option<i64>,
+}
+
+/// Sessions matching `filter`, ordered by start.
+pub fn query_sessions(
+    conn: &Connection,
+    filter: &SessionFilter<'_>,
+) -> Result<Vec<Session>, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node
+         FROM sessions
+         WHERE (?1 IS NULL OR instrument = ?1)
+           AND (?2 = 0 OR end_ms IS NULL)
+           AND (?3 IS NULL OR start_ms >= ?3)
+           AND (?4 IS NULL OR start_ms < ?4)
+         ORDER BY start_ms, id",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            filter.instrument,
+            filter.open_only,
+            filter.from_ms,
+            filter.until_ms
+        ],
+        |row| {
+            let id: String = row.get(0)?;
+            let id = Uuid::parse_str(&id).map_err(|e| invalid_column(0, e))?;
+            let start: i64 = row.get(4)?;
+            let start = DateTime::from_timestamp_millis(start)
+                .ok_or_else(|| invalid_column(4, "instant out of range"))?;
+            let end: Option<i64> = row.get(5)?;
+            Ok(Session {
+                id,
+                instrument: row.get(1)?,
+                operator: row.get(2)?,
+                group: row.get(3)?,
+                start,
+                end: end.and_then(DateTime::from_timestamp_millis),
+                kind: row.get(6)?,
+                samples: row.get(7)?,
+                observations: row.get(8)?,
+                billable: row.get(9)?,
+                node: row.get(10)?,
+            })
+        },
+    )?;
+    rows.collect()
+}
+
+fn invalid_column(
+    index: usize,
+    error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, error.into())
+}
