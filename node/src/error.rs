@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use progmanager_model::billing::BillingError;
-use progmanager_model::logbook::LogbookError;
+use progmanager_model::logbook::{LogbookError, LogbookErrorKind};
 use progmanager_model::permissions::{Action, Denied};
 use progmanager_sync::identity::IdentityError;
 
@@ -212,21 +212,44 @@ fn localize_logbook(file: &std::path::Path, errors: &[LogbookError], count: usiz
         count = count
     );
     for error in errors {
-        let detail = tr!(
-            error.kind.message_id(),
-            value = error.value.clone(),
-            column = error.column.clone()
-        );
+        let detail = localize_logbook_error(error);
+        let file = file.display().to_string();
+        let line = if error.column.is_empty() {
+            tr!(
+                "import-line-error",
+                file = file,
+                line = error.line,
+                detail = detail
+            )
+        } else {
+            tr!(
+                "import-row-error",
+                file = file,
+                line = error.line,
+                column = error.column.clone(),
+                detail = detail
+            )
+        };
         out.push('\n');
-        out.push_str(&tr!(
-            "import-row-error",
-            file = file.display().to_string(),
-            line = error.line,
-            column = error.column.clone(),
-            detail = detail
-        ));
+        out.push_str(&line);
     }
     out
+}
+
+fn localize_logbook_error(error: &LogbookError) -> String {
+    let id = error.kind.message_id();
+    match &error.kind {
+        LogbookErrorKind::MissingColumn(name) => {
+            tr!(id, value = tr!(&format!("logbook-column-{name}")))
+        }
+        LogbookErrorKind::WrongFieldCount { expected, found } => tr!(
+            id,
+            expected = *expected,
+            found = *found,
+            value = error.value.clone()
+        ),
+        _ => tr!(id, value = error.value.clone()),
+    }
 }
 
 fn localize_unknown_groups(file: &std::path::Path, groups: &[(String, usize)]) -> String {

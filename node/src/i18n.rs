@@ -148,6 +148,72 @@ mod tests {
         }
     }
 
+    /// Message IDs written literally after `tr!(` in the node's sources.
+    fn literal_ids(dir: &std::path::Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).expect("source directory").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                literal_ids(&path, out);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source file");
+            for (index, _) in text.match_indices("tr!(") {
+                // Skips `include_str!(` and this function's own string literal.
+                let before = text[..index].chars().next_back().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' || before == '"' {
+                    continue;
+                }
+                let rest = text[index + 4..].trim_start();
+                if let Some(literal) = rest.strip_prefix('"') {
+                    if let Some(end) = literal.find('"') {
+                        out.insert(literal[..end].to_string());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_used_message_exists() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut used = BTreeSet::new();
+        literal_ids(&src, &mut used);
+        used.remove("id");
+        assert!(used.len() > 40, "the scan found too few messages: {used:?}");
+        // IDs built at run time by the model and by `column-*` / `field-*` lookups.
+        for id in [
+            "logbook-empty-file",
+            "logbook-missing-column",
+            "logbook-unknown-column",
+            "logbook-duplicate-column",
+            "logbook-wrong-field-count",
+            "logbook-empty-field",
+            "logbook-invalid-date",
+            "logbook-invalid-time",
+            "logbook-nonexistent-local-time",
+            "logbook-zero-duration",
+            "action-record-session",
+            "action-edit-tariffs",
+            "column-per_sample",
+            "logbook-column-date",
+            "logbook-column-operator",
+            "logbook-column-group",
+            "logbook-column-start",
+            "logbook-column-end",
+            "logbook-column-kind",
+            "logbook-column-observations",
+            "field-per_sample",
+        ] {
+            used.insert(id.to_string());
+        }
+        let defined = ids(EN_FTL);
+        let missing: Vec<_> = used.difference(&defined).collect();
+        assert!(
+            missing.is_empty(),
+            "messages used but not defined: {missing:?}"
+        );
+    }
+
     #[test]
     fn locale_tags_select_language() {
         assert_eq!(Lang::from_tag("fr_FR.UTF-8"), Some(Lang::Fr));

@@ -476,3 +476,167 @@ impl Batch<'_> {
         Ok(doc)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+    use crate::projection::SessionFilter;
+    use chrono::{TimeZone, Utc};
+    use progmanager_model::Session;
+    use progmanager_sync::Frame;
+    use progmanager_sync::session::PeerSync;
+
+    fn author() -> Author {
+        Author {
+            user: "admin".into(),
+            node: "test".into(),
+        }
+    }
+
+    fn session(instrument: &str, hour: u32) -> Session {
+        Session {
+            id: uuid::Uuid::now_v7(),
+            instrument: instrument.into(),
+            operator: "marie".into(),
+            group: "LMCP".into(),
+            start: Utc
+                .with_ymd_and_hms(2026, 3, 2, hour, 0, 0)
+                .single()
+                .expect("valid instant"),
+            end: None,
+            kind: "proton".into(),
+            samples: 1,
+            observations: String::new(),
+            billable: true,
+            node: "test".into(),
+        }
+    }
+
+    fn add(store: &mut Store, session: &Session) {
+        let doc_id = schema::logbook_doc_id(&session.instrument, 2026);
+        store
+            .write(&author(), |batch| {
+                batch.edit(&doc_id, |tx| -> Result<(), AppError> {
+                    Ok(schema::put_session(tx, session)?)
+                })
+            })
+            .expect("write succeeds");
+    }
+
+    fn all(store: &Store) -> Vec<Session> {
+        store.sessions(&SessionFilter::default()).expect("query")
+    }
+
+    #[test]
+    fn write_survives_reopen() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store.sqlite");
+        let s = session("NMR", 9);
+        {
+            let mut store = Store::open(&path).expect("open");
+            add(&mut store, &s);
+        }
+        let store = Store::open(&path).expect("reopen");
+        let doc = store.doc("logbook/NMR/2026").expect("logbook loaded");
+        assert_eq!(schema::read_sessions(doc).expect("read"), vec![s.clone()]);
+        assert_eq!(all(&store), vec![s]);
+    }
+
+    #[test]
+    fn failed_batch_writes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store.sqlite");
+        let mut store = Store::open(&path).expect("open");
+        add(&mut store, &session("NMR", 9));
+        let rows = store.change_rows().expect("count");
+
+        let result: Result<(), AppError> = store.write(&author(), |batch| {
+            batch.edit("logbook/NMR/2026", |tx| -> Result<(), AppError> {
+                Ok(schema::put_session(tx, &session("NMR", 10))?)
+            })?;
+            batch.edit("logbook/XRD/2026", |tx| -> Result<(), AppError> {
+                Ok(schema::put_session(tx, &session("XRD", 11))?)
+            })?;
+            Err(AppError::UserRequired)
+        });
+        assert!(result.is_err());
+        assert_eq!(store.change_rows().expect("count"), rows);
+        assert_eq!(all(&store).len(), 1);
+        assert!(
+            store.doc("logbook/XRD/2026").is_none(),
+            "memory kept a rolled-back document"
+        );
+        let doc = store.doc("logbook/NMR/2026").expect("logbook");
+        assert_eq!(schema::read_sessions(doc).expect("read").len(), 1);
+    }
+
+    #[test]
+    fn second_process_sees_writes_after_refresh() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store.sqlite");
+        let mut first = Store::open(&path).expect("open");
+        let mut second = Store::open(&path).expect("open again");
+        add(&mut first, &session("NMR", 9));
+        add(&mut second, &session("NMR", 10));
+
+        let changed = first.refresh().expect("refresh");
+        assert!(changed.contains("logbook/NMR/2026"));
+        let doc = first.doc("logbook/NMR/2026").expect("logbook");
+        assert_eq!(schema::read_sessions(doc).expect("read").len(), 2);
+        assert_eq!(all(&first).len(), 2);
+        assert!(first.refresh().expect("refresh").is_empty());
+    }
+
+    #[test]
+    fn synced_changes_reach_the_sessions_table() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut office = Store::open(&dir.path().join("office.sqlite")).expect("open");
+        let mut nmr = Store::open(&dir.path().join("nmr.sqlite")).expect("open");
+        let mut s = session("NMR", 9);
+        add(&mut nmr, &s);
+        s.end = Some(s.start + chrono::Duration::hours(2));
+        add(&mut nmr, &s);
+
+        let doc_id = "logbook/NMR/2026";
+        office.ensure_remote_doc(doc_id);
+        let (mut to_office, mut to_nmr) = (PeerSync::new(), PeerSync::new());
+        for _ in 0..10 {
+            let mut sent = false;
+            if let Some(Frame::Sync { message, .. }) =
+                to_office.generate(doc_id, nmr.doc(doc_id).expect("doc"))
+            {
+                office
+                    .apply_remote(doc_id, |doc| {
+                        to_nmr
+                            .receive(doc_id, doc, &message)
+                            .map_err(|e| AppError::Network {
+                                detail: e.to_string(),
+                            })
+                    })
+                    .expect("apply");
+                sent = true;
+            }
+            if let Some(Frame::Sync { message, .. }) =
+                to_nmr.generate(doc_id, office.doc(doc_id).expect("doc"))
+            {
+                nmr.apply_remote(doc_id, |doc| {
+                    to_office
+                        .receive(doc_id, doc, &message)
+                        .map_err(|e| AppError::Network {
+                            detail: e.to_string(),
+                        })
+                })
+                .expect("apply");
+                sent = true;
+            }
+            if !sent {
+                break;
+            }
+        }
+        assert_eq!(all(&office), vec![s.clone()]);
+        drop(office);
+        let reopened = Store::open(&dir.path().join("office.sqlite")).expect("reopen");
+        assert_eq!(all(&reopened), vec![s]);
+    }
+}

@@ -61,8 +61,12 @@ field-admin = administrator login
 
 ## Logbook import
 
-import-invalid-rows = { $file }: { $count } invalid rows; nothing was imported. Fix them and import the file again:
+import-invalid-rows = { $file }: { $count ->
+        [one] 1 invalid row
+       *[other] { $count } invalid rows
+    }; nothing was imported. Fix the file and import it again:
 import-row-error = { $file }, line { $line }, column "{ $column }": { $detail }
+import-line-error = { $file }, line { $line }: { $detail }
 import-unknown-groups = { $file }: these billing groups do not exist; nothing was imported. Add them with `progmanager group add`, or import with --create-groups CATEGORY:
 import-unknown-group-line = { $file }, line { $line }: unknown group "{ $code }"
 import-warning-duplicate = warning: { $file }, line { $line }: this session is already recorded; skipped.
@@ -73,10 +77,17 @@ import-groups-created = Billing groups created: { $groups }
 import-done = { $count } sessions imported on { $instrument } ({ $skipped } already recorded).
 
 logbook-empty-file = the file is empty; expected a header line: date, opérateur, groupe, début, fin, type, observations
+logbook-column-date = date
+logbook-column-operator = opérateur (or operator)
+logbook-column-group = groupe (or group)
+logbook-column-start = début (or start)
+logbook-column-end = fin (or end)
+logbook-column-kind = type (or kind)
+logbook-column-observations = observations
 logbook-missing-column = the column "{ $value }" is missing from the header
 logbook-unknown-column = unknown column "{ $value }"; expected date, opérateur, groupe, début, fin, type, observations
 logbook-duplicate-column = the column "{ $value }" appears twice
-logbook-wrong-field-count = the line has the wrong number of tab-separated fields ("{ $value }")
+logbook-wrong-field-count = the line has { $found } tab-separated fields where the header has { $expected }
 logbook-empty-field = the field is empty
 logbook-invalid-date = invalid date "{ $value }" (expected d/m/yy such as 2/6/10)
 logbook-invalid-time = invalid time "{ $value }" (expected a time such as 14h, 14.30h or 14:30)

@@ -61,8 +61,12 @@ field-admin = identifiant de l'administrateur
 
 ## Import de cahier
 
-import-invalid-rows = { $file } : { $count } lignes invalides ; rien n'a été importé. Corrigez-les puis importez de nouveau le fichier :
+import-invalid-rows = { $file } : { $count ->
+        [one] { $count } ligne invalide
+       *[other] { $count } lignes invalides
+    } ; rien n'a été importé. Corrigez le fichier puis importez-le de nouveau :
 import-row-error = { $file }, ligne { $line }, colonne « { $column } » : { $detail }
+import-line-error = { $file }, ligne { $line } : { $detail }
 import-unknown-groups = { $file } : ces groupes de facturation n'existent pas ; rien n'a été importé. Ajoutez-les avec `progmanager group add`, ou importez avec --create-groups CATÉGORIE :
 import-unknown-group-line = { $file }, ligne { $line } : groupe « { $code } » inconnu
 import-warning-duplicate = attention : { $file }, ligne { $line } : ce passage est déjà enregistré ; ignoré.
@@ -73,10 +77,17 @@ import-groups-created = Groupes de facturation créés : { $groups }
 import-done = { $count } passages importés sur { $instrument } ({ $skipped } déjà enregistrés).
 
 logbook-empty-file = le fichier est vide ; une ligne d'en-tête est attendue : date, opérateur, groupe, début, fin, type, observations
+logbook-column-date = date
+logbook-column-operator = opérateur
+logbook-column-group = groupe
+logbook-column-start = début
+logbook-column-end = fin
+logbook-column-kind = type
+logbook-column-observations = observations
 logbook-missing-column = la colonne « { $value } » manque dans l'en-tête
 logbook-unknown-column = colonne « { $value } » inconnue ; attendu : date, opérateur, groupe, début, fin, type, observations
 logbook-duplicate-column = la colonne « { $value } » apparaît deux fois
-logbook-wrong-field-count = la ligne n'a pas le bon nombre de champs séparés par des tabulations (« { $value } »)
+logbook-wrong-field-count = la ligne a { $found } champs séparés par des tabulations alors que l'en-tête en a { $expected }
 logbook-empty-field = le champ est vide
 logbook-invalid-date = date « { $value } » invalide (attendu : j/m/aa comme 2/6/10)
 logbook-invalid-time = heure « { $value } » invalide (attendu : une heure comme 14h, 14.30h ou 14:30)
