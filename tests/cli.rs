@@ -13,7 +13,7 @@ fn facility() -> (tempfile::TempDir, TestNode) {
     (root, node)
 }
 
-fn as_user<'a>(node: &TestNode, login: &str, args: &[&'a str]) -> std::process::Output {
+fn as_user(node: &TestNode, login: &str, args: &[&str]) -> std::process::Output {
     node.command()
         .env("PROGMANAGER_USER", login)
         .args(args)
