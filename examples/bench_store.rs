@@ -168,6 +168,8 @@ fn write_year(path: &Path) -> anyhow::Result<usize> {
                 observations: String::new(),
                 billable: true,
                 node: "0".repeat(64),
+                package: None,
+                booked_end: None,
             };
             let heads = doc.get_heads();
             doc.transact::<_, _, anyhow::Error>(|tx| Ok(schema::put_session(tx, &session)?))

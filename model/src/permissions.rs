@@ -18,6 +18,8 @@ pub enum Action<'a> {
     StopSession {
         operator: &'a str,
     },
+    /// Correct a recorded session (times, group, kind, billing).
+    EditSessions,
     EditInstruments,
     EditGroups,
     EditTariffs,
@@ -25,6 +27,9 @@ pub enum Action<'a> {
     EditSettings,
     ImportLogbook,
     ViewInvoices,
+    ViewLogs,
+    /// See who changed a record, when and how.
+    ViewHistory,
     ManageMembers,
 }
 
@@ -35,6 +40,7 @@ impl Action<'_> {
             Action::RecordSession { .. } => "action-record-session",
             Action::RecordUnbilledSession => "action-record-unbilled-session",
             Action::StopSession { .. } => "action-stop-session",
+            Action::EditSessions => "action-edit-sessions",
             Action::EditInstruments => "action-edit-instruments",
             Action::EditGroups => "action-edit-groups",
             Action::EditTariffs => "action-edit-tariffs",
@@ -42,6 +48,8 @@ impl Action<'_> {
             Action::EditSettings => "action-edit-settings",
             Action::ImportLogbook => "action-import-logbook",
             Action::ViewInvoices => "action-view-invoices",
+            Action::ViewLogs => "action-view-logs",
+            Action::ViewHistory => "action-view-history",
             Action::ManageMembers => "action-manage-members",
         }
     }
@@ -101,6 +109,7 @@ fn required_level(user: &User, action: &Action<'_>) -> Level {
         Action::StopSession { operator } if *operator == user.login => Level::OWN_GROUP,
         Action::StopSession { .. } => Level::ADMIN,
         Action::RecordUnbilledSession
+        | Action::EditSessions
         | Action::EditInstruments
         | Action::EditGroups
         | Action::EditTariffs
@@ -108,6 +117,8 @@ fn required_level(user: &User, action: &Action<'_>) -> Level {
         | Action::EditSettings
         | Action::ImportLogbook
         | Action::ViewInvoices
+        | Action::ViewLogs
+        | Action::ViewHistory
         | Action::ManageMembers => Level::ADMIN,
     }
 }
@@ -156,6 +167,7 @@ mod tests {
             Action::RecordSession { group: "AREVA" },
             Action::RecordUnbilledSession,
             Action::StopSession { operator: "other" },
+            Action::EditSessions,
             Action::EditInstruments,
             Action::EditGroups,
             Action::EditTariffs,
@@ -163,6 +175,8 @@ mod tests {
             Action::EditSettings,
             Action::ImportLogbook,
             Action::ViewInvoices,
+            Action::ViewLogs,
+            Action::ViewHistory,
             Action::ManageMembers,
         ] {
             assert_eq!(check(&u, &action), Ok(()), "{action:?}");

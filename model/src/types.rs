@@ -9,9 +9,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::tariff::{DEFAULT_UNBILLED_KINDS, TariffRule};
 
 /// Who pays for a billing group's sessions, which selects the tariff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -154,9 +155,16 @@ pub struct Session {
     pub billable: bool,
     /// Node ID (hex) of the node that recorded the session.
     pub node: String,
+    /// Name of the tariff package the user chose for this session, such as `weekend`.
+    #[serde(default)]
+    pub package: Option<String>,
+    /// End of the booking, when the session was booked; time beyond it may be billed in
+    /// steps (see `TariffRule::overrun_step_minutes`).
+    #[serde(default)]
+    pub booked_end: Option<DateTime<Utc>>,
 }
 
-/// The price rule of one instrument for one billing category.
+/// One version of the price rule of one instrument for one billing category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tariff {
     pub instrument: String,
@@ -165,20 +173,16 @@ pub struct Tariff {
     /// session before the next version. A session is billed with the version in force at
     /// its start, so a new price never rewrites past invoices.
     pub effective_from: Option<chrono::NaiveDate>,
-    /// Nothing to pay: the facility covers this category on this instrument.
-    pub covered: bool,
-    /// Price per hour of real elapsed time; `None` when covered or billed per sample only.
-    pub hourly: Option<Decimal>,
-    /// Price per sample, added to the time-based amount.
-    pub per_sample: Option<Decimal>,
+    pub rule: TariffRule,
 }
 
-/// Session kinds that are never billed, whatever the tariff: the instrument was not
-/// available to a user.
-pub const UNBILLED_KINDS: [&str; 3] = ["maintenance", "downtime", "panne"];
+/// Session kinds that are never billed when no tariff lists its own: the instrument was
+/// not available to a user.
+pub const UNBILLED_KINDS: [&str; 3] = DEFAULT_UNBILLED_KINDS;
 
 impl Session {
-    /// Whether the session is priced at all: billable, closed, and not of an unbilled kind.
+    /// Checks whether the session is priced at all: billable, closed, and not of a default
+    /// unbilled kind. A tariff may list other kinds in `TariffRule::unbilled_kinds`.
     pub fn is_billed(&self) -> bool {
         let kind = self.kind.trim().to_lowercase();
         self.billable && self.end.is_some() && !UNBILLED_KINDS.contains(&kind.as_str())

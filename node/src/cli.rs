@@ -56,9 +56,33 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// Compute the invoice of a period
     Invoice(InvoiceArgs),
-    /// List the nodes of the facility
+    /// List or remove the nodes of the facility
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Show the recent log of this node, or save the log files into one file
+    Logs {
+        /// Write every log file, oldest first, into FILE
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+        /// Number of recent lines to show
+        #[arg(long, default_value_t = 200)]
+        lines: usize,
+    },
+    /// Show every change of a record: session ID, instrument or group code, login, node ID
+    History {
+        record_id: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Copy the store now into the backup folder (or DIR), and verify the copy
+    Backup(BackupArgs),
+    /// Replace the store of this stopped node by a backup, after checking it
+    Restore { file: PathBuf },
+    /// Show the sync state of every peer
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +125,34 @@ pub struct RunArgs {
     /// Address of a peer to dial, in addition to the configuration (repeatable)
     #[arg(long = "peer", value_name = "ADDR")]
     pub peers: Vec<String>,
+    /// Announce and discover nodes by mDNS on the local network
+    #[arg(long, conflicts_with = "no_mdns")]
+    pub mdns: bool,
+    /// Do not use mDNS, whatever the configuration says
+    #[arg(long)]
+    pub no_mdns: bool,
+    /// Dial only the --peer and configured addresses, not those other members published
+    #[arg(long)]
+    pub no_address_learning: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Folder to write this backup to [default: the configured backup folder]
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Set the backup folder the running node writes to on its schedule
+    #[arg(long, value_name = "DIR")]
+    pub set_dir: Option<PathBuf>,
+    /// Minutes between automatic backups (with --set-dir)
+    #[arg(long, requires = "set_dir")]
+    pub every_minutes: Option<u64>,
+    /// Also back up after this many new changes (with --set-dir)
+    #[arg(long, requires = "set_dir")]
+    pub after_changes: Option<u64>,
+    /// Number of backups kept in the folder (with --set-dir)
+    #[arg(long, requires = "set_dir")]
+    pub keep: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +236,10 @@ pub enum UserCommand {
     },
     /// Change a password (your own, or any user's for an administrator)
     Passwd { login: Option<String> },
+    /// Disable a user: they can no longer log in or act
+    Disable { login: String },
+    /// Enable a disabled user again
+    Enable { login: String },
     /// List the users
     List {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -213,6 +269,31 @@ pub enum SessionCommand {
         #[arg(long, default_value = "")]
         observations: String,
     },
+    /// Correct a recorded session (administrators)
+    Edit(SessionEditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionEditArgs {
+    /// Session ID as `sessions` shows it
+    pub id: String,
+    #[arg(long)]
+    pub group: Option<String>,
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub samples: Option<u32>,
+    #[arg(long)]
+    pub observations: Option<String>,
+    /// New start, local time of the facility: YYYY-MM-DD HH:MM
+    #[arg(long)]
+    pub start: Option<String>,
+    /// New end, local time of the facility: YYYY-MM-DD HH:MM
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Whether the session is billed
+    #[arg(long)]
+    pub billable: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +338,11 @@ pub enum MemberCommand {
     List {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Remove a node from the facility: every node then refuses it
+    Remove {
+        /// Node ID (64 hex digits) as `member list` shows it
+        node_id: String,
     },
 }
 

@@ -22,6 +22,20 @@ pub enum AppError {
     AlreadyInitialized { dir: PathBuf },
     #[error("another node is running on data directory {dir} (process {pid})")]
     AlreadyRunning { dir: PathBuf, pid: String },
+    #[error("unknown member node {id}")]
+    UnknownMember { id: String },
+    #[error("a node cannot remove itself")]
+    RemoveSelf,
+    #[error("{path}: not a valid backup: {reason}")]
+    InvalidBackup { path: PathBuf, reason: String },
+    #[error("no backup folder: give --to DIR or set one with --set-dir DIR")]
+    NoBackupFolder,
+    #[error("user {login:?} is locked after too many failed logins")]
+    LoginLocked { login: String, minutes: i64 },
+    #[error("no session, instrument, group, user, tariff or node has the ID {id:?}")]
+    UnknownRecord { id: String },
+    #[error("unknown session {id}")]
+    UnknownSession { id: String },
     #[error("no node is running on this data directory")]
     NodeNotRunning,
     #[error("{path}: {message}")]
@@ -120,6 +134,23 @@ impl AppError {
                 pid = pid.clone()
             ),
             AppError::NodeNotRunning => tr!("error-node-not-running"),
+            AppError::InvalidBackup { path, reason } => tr!(
+                "error-invalid-backup",
+                path = path.display().to_string(),
+                reason = reason.clone()
+            ),
+            AppError::NoBackupFolder => tr!("error-no-backup-folder"),
+            AppError::LoginLocked { login, minutes } => {
+                tr!(
+                    "error-login-locked",
+                    login = login.clone(),
+                    minutes = *minutes
+                )
+            }
+            AppError::UnknownSession { id } => tr!("error-unknown-session", id = id.clone()),
+            AppError::UnknownRecord { id } => tr!("error-unknown-record", id = id.clone()),
+            AppError::UnknownMember { id } => tr!("error-unknown-member", id = id.clone()),
+            AppError::RemoveSelf => tr!("error-remove-self"),
             AppError::Io { path, message } => tr!(
                 "error-io",
                 path = path.display().to_string(),

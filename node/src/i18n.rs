@@ -164,10 +164,10 @@ mod tests {
                     continue;
                 }
                 let rest = text[index + 4..].trim_start();
-                if let Some(literal) = rest.strip_prefix('"') {
-                    if let Some(end) = literal.find('"') {
-                        out.insert(literal[..end].to_string());
-                    }
+                if let Some(literal) = rest.strip_prefix('"')
+                    && let Some(end) = literal.find('"')
+                {
+                    out.insert(literal[..end].to_string());
                 }
             }
         }

@@ -142,6 +142,8 @@ fn session_from_row(node: &Node, instrument: &str, row: &LogbookRow) -> Session 
         observations: row.observations.clone(),
         billable: true,
         node: node.node_id.to_string(),
+        package: None,
+        booked_end: None,
     }
 }
 

@@ -8,9 +8,11 @@
 //! - [`i18n`], [`error`]: messages in French and English.
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod history;
 pub mod i18n;
 pub mod import;
 pub mod net;
@@ -36,7 +38,8 @@ pub fn main() -> ExitCode {
     } else {
         "warn"
     };
-    cmd::setup::init_logging(default_level);
+    let dir = DataDir::resolve(cli.data_dir.as_deref());
+    cmd::setup::init_logging(default_level, &dir.root);
 
     match execute(&cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,7 +64,16 @@ fn execute(cli: &Cli) -> Result<(), AppError> {
         Command::Group(command) => cmd::admin::group(&mut Node::open(dir)?, user, command),
         Command::Tariff(command) => cmd::admin::tariff(&mut Node::open(dir)?, user, command),
         Command::User(command) => cmd::admin::user(&mut Node::open(dir)?, user, command),
-        Command::Member(command) => cmd::admin::member(&mut Node::open(dir)?, command),
+        Command::Member(command) => cmd::admin::member(&mut Node::open(dir)?, user, command),
+        Command::Status { format } => cmd::admin::status(&Node::open(dir)?, *format),
+        Command::Logs { save, lines } => {
+            cmd::maintenance::logs(&Node::open(dir)?, user, save.as_deref(), *lines)
+        }
+        Command::History { record_id, format } => {
+            cmd::maintenance::history(&Node::open(dir)?, user, record_id, *format)
+        }
+        Command::Backup(args) => cmd::maintenance::backup(&Node::open(dir)?, user, args),
+        Command::Restore { file } => cmd::maintenance::restore(&dir, user, file),
         Command::Session(command) => cmd::session::session(&mut Node::open(dir)?, user, command),
         Command::Import(command) => cmd::session::import(&mut Node::open(dir)?, user, command),
         Command::Sessions(args) => cmd::report::sessions(&Node::open(dir)?, user, args),

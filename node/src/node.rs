@@ -76,7 +76,7 @@ impl DataDir {
 }
 
 /// The node's configuration file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on for sync, e.g. `0.0.0.0:4820`.
@@ -85,6 +85,67 @@ pub struct Config {
     /// Addresses of peers to dial besides those the facility document lists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
+    /// Whether to announce this node and find peers by mDNS on the local network. Off by
+    /// default: multicast leaves the machine on every interface, and many institute
+    /// networks block it anyway; invitations and published addresses suffice.
+    #[serde(default)]
+    pub mdns: bool,
+    /// Whether to dial the addresses other members published in the facility document and
+    /// announced when they connected. Off, the node dials only its static peers.
+    #[serde(default = "default_true")]
+    pub learn_addresses: bool,
+    /// Largest clock difference with a peer, in seconds, before the node warns: session
+    /// times come from the clock of the node that records them.
+    #[serde(default = "default_clock_tolerance")]
+    pub clock_tolerance_secs: u64,
+    /// Folder the running node copies its store to (a USB disk, a network share).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_dir: Option<PathBuf>,
+    /// Minutes between automatic backups.
+    #[serde(default = "default_backup_minutes")]
+    pub backup_every_minutes: u64,
+    /// Number of new change rows after which the node backs up before the next period.
+    #[serde(default = "default_backup_changes")]
+    pub backup_after_changes: u64,
+    /// Number of backups kept in the folder.
+    #[serde(default = "default_backup_keep")]
+    pub backup_keep: usize,
+}
+
+fn default_backup_minutes() -> u64 {
+    60
+}
+
+fn default_backup_changes() -> u64 {
+    200
+}
+
+fn default_backup_keep() -> usize {
+    14
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: None,
+            peers: Vec::new(),
+            mdns: false,
+            learn_addresses: true,
+            clock_tolerance_secs: default_clock_tolerance(),
+            backup_dir: None,
+            backup_every_minutes: default_backup_minutes(),
+            backup_after_changes: default_backup_changes(),
+            backup_keep: default_backup_keep(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_clock_tolerance() -> u64 {
+    120
 }
 
 impl Config {

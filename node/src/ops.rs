@@ -292,6 +292,8 @@ pub fn start_session(
         observations: String::new(),
         billable: true,
         node: node.node_id.to_string(),
+        package: None,
+        booked_end: None,
     };
     let doc_id = schema::logbook_doc_id(&session.instrument, session.start.year());
     let author = node.author(&user.login);
@@ -389,4 +391,143 @@ pub fn new_user(login: &str, name: Option<&str>, level: Level, group: &str, hash
 /// Reads a text file for import, naming it in errors.
 pub fn read_text(path: &Path) -> Result<String, AppError> {
     std::fs::read_to_string(path).map_err(|e| AppError::io(path, e))
+}
+
+/// Marks a member removed: every node then refuses it once the change has spread.
+pub fn remove_member(node: &mut Node, admin: &User, node_id: &str) -> Result<Member, AppError> {
+    require(admin, Action::ManageMembers)?;
+    let mut member = members(node)?
+        .into_iter()
+        .find(|m| m.node_id == node_id)
+        .ok_or_else(|| AppError::UnknownMember {
+            id: node_id.to_string(),
+        })?;
+    if member.node_id == node.node_id.to_string() {
+        return Err(AppError::RemoveSelf);
+    }
+    member.removed = true;
+    let author = node.author(&admin.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::put_member(tx, &member)?)
+        })
+    })?;
+    Ok(member)
+}
+
+/// Enables or disables a user account.
+pub fn set_user_active(
+    node: &mut Node,
+    admin: &User,
+    login: &str,
+    active: bool,
+) -> Result<(), AppError> {
+    require(admin, Action::EditUsers)?;
+    let mut user = users(node)?
+        .into_iter()
+        .find(|u| u.login == login)
+        .ok_or_else(|| AppError::UnknownUser {
+            login: login.to_string(),
+        })?;
+    user.active = active;
+    let author = node.author(&admin.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::put_user(tx, &user)?)
+        })
+    })
+}
+
+/// Changes to apply to a recorded session; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct SessionEdit {
+    pub group: Option<String>,
+    pub kind: Option<String>,
+    pub samples: Option<u32>,
+    pub observations: Option<String>,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub billable: Option<bool>,
+}
+
+/// Corrects a recorded session, writing only the fields that change so that concurrent
+/// edits of other fields on other nodes survive the merge.
+pub fn edit_session(
+    node: &mut Node,
+    admin: &User,
+    id: &str,
+    edit: &SessionEdit,
+) -> Result<Session, AppError> {
+    require(admin, Action::EditSessions)?;
+    let unknown = || AppError::UnknownSession { id: id.to_string() };
+    let doc_id = node.store.session_doc(id)?.ok_or_else(unknown)?;
+    let mut session = node
+        .store
+        .doc(&doc_id)
+        .map(|doc| schema::read_session_by_key(doc, id))
+        .transpose()?
+        .flatten()
+        .ok_or_else(unknown)?;
+    if let Some(group) = &edit.group {
+        require_group(node, group)?;
+    }
+    apply_edit(&mut session, edit);
+    if session.end.is_some_and(|end| end < session.start) {
+        let end = session.end.map(|e| e.to_rfc3339()).unwrap_or_default();
+        return Err(AppError::invalid("end", end));
+    }
+
+    let author = node.author(&admin.login);
+    node.store.write(&author, |batch| {
+        batch.edit(&doc_id, |tx| -> Result<(), AppError> {
+            Ok(schema::update_session_fields(tx, &session, &edit.fields())?)
+        })
+    })?;
+    Ok(session)
+}
+
+fn apply_edit(session: &mut Session, edit: &SessionEdit) {
+    if let Some(group) = &edit.group {
+        session.group = group.clone();
+    }
+    if let Some(kind) = &edit.kind {
+        session.kind = kind.clone();
+    }
+    if let Some(samples) = edit.samples {
+        session.samples = samples;
+    }
+    if let Some(observations) = &edit.observations {
+        session.observations = observations.clone();
+    }
+    if let Some(start) = edit.start {
+        session.start = start;
+    }
+    if let Some(end) = edit.end {
+        session.end = Some(end);
+    }
+    if let Some(billable) = edit.billable {
+        session.billable = billable;
+    }
+}
+
+impl SessionEdit {
+    /// Names of the fields this edit changes, as stored in the document.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        let named = [
+            ("group", self.group.is_some()),
+            ("kind", self.kind.is_some()),
+            ("samples", self.samples.is_some()),
+            ("observations", self.observations.is_some()),
+            ("start", self.start.is_some()),
+            ("end", self.end.is_some()),
+            ("billable", self.billable.is_some()),
+        ];
+        for (name, set) in named {
+            if set {
+                fields.push(name);
+            }
+        }
+        fields
+    }
 }

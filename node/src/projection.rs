@@ -16,7 +16,7 @@ use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 /// Layout version of the derived tables; bump it to rebuild them on upgrade.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 
 pub const SCHEMA_SQL: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -31,7 +31,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     samples INTEGER NOT NULL,
     observations TEXT NOT NULL,
     billable INTEGER NOT NULL,
-    node TEXT NOT NULL
+    node TEXT NOT NULL,
+    package TEXT,
+    booked_end_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start_ms);
 CREATE INDEX IF NOT EXISTS sessions_open ON sessions(instrument) WHERE end_ms IS NULL;
@@ -98,8 +100,9 @@ fn project_session(
     };
     conn.execute(
         "INSERT OR REPLACE INTO sessions
-         (id, doc, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         (id, doc, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node,
+          package, booked_end_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             session.id.to_string(),
             doc_id,
@@ -113,17 +116,20 @@ fn project_session(
             session.observations,
             session.billable,
             session.node,
+            session.package,
+            session.booked_end.map(|e| e.timestamp_millis()),
         ],
     )?;
     Ok(())
 }
 
-/// Rebuilds every derived row from the documents.
+/// Rebuilds the derived tables from the documents, with the current layout.
 pub fn rebuild<'a>(
     conn: &Connection,
     docs: impl Iterator<Item = (&'a str, &'a Automerge)>,
 ) -> Result<(), ProjectionError> {
-    conn.execute("DELETE FROM sessions", [])?;
+    conn.execute_batch("DROP TABLE IF EXISTS sessions")?;
+    conn.execute_batch(SCHEMA_SQL)?;
     for (doc_id, doc) in docs {
         project_change(conn, doc_id, doc, &[])?;
     }
@@ -148,7 +154,8 @@ pub fn query_sessions(
     filter: &SessionFilter<'_>,
 ) -> Result<Vec<Session>, rusqlite::Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node
+        "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node,
+                package, booked_end_ms
          FROM sessions
          WHERE (?1 IS NULL OR instrument = ?1)
            AND (?2 = 0 OR end_ms IS NULL)
@@ -182,6 +189,10 @@ pub fn query_sessions(
                 observations: row.get(8)?,
                 billable: row.get(9)?,
                 node: row.get(10)?,
+                package: row.get(11)?,
+                booked_end: row
+                    .get::<_, Option<i64>>(12)?
+                    .and_then(DateTime::from_timestamp_millis),
             })
         },
     )?;

@@ -91,6 +91,21 @@ CREATE TABLE IF NOT EXISTS local (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS peer_status (
+    node_id TEXT PRIMARY KEY,
+    address TEXT NOT NULL,
+    connected INTEGER NOT NULL,
+    last_contact_ms INTEGER,
+    last_sync_ms INTEGER,
+    in_sync INTEGER NOT NULL,
+    clock_skew_ms INTEGER,
+    docs TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    login TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    locked_until_ms INTEGER
+);
 CREATE TABLE IF NOT EXISTS invitations (
     secret_hash TEXT PRIMARY KEY,
     created_ms INTEGER NOT NULL,
@@ -154,6 +169,16 @@ impl Store {
             projection::ProjectionError::Sqlite(source) => self.sqlite(source),
             projection::ProjectionError::Schema(err) => StoreError::Schema(err),
         }
+    }
+
+    /// ID of the logbook document that holds session `id`.
+    pub fn session_doc(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT doc FROM sessions WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sqlite(e))
     }
 
     /// Sessions matching `filter`, from the derived `sessions` table.
@@ -510,6 +535,8 @@ mod tests {
             observations: String::new(),
             billable: true,
             node: "test".into(),
+            package: None,
+            booked_end: None,
         }
     }
 

@@ -125,6 +125,11 @@ impl TestNode {
 
     /// Starts `run` and waits until it has written its run state.
     pub fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    /// Starts `run` with extra arguments and waits until it has written its run state.
+    pub fn start_with(&mut self, extra: &[&str]) {
         assert!(self.child.is_none(), "{} already runs", self.name);
         let _ = std::fs::remove_file(self.dir.join("run.json"));
         let listen = format!("127.0.0.1:{}", self.port.unwrap_or(0));
@@ -132,7 +137,8 @@ impl TestNode {
             .expect("log file in the data directory");
         let child = self
             .command()
-            .args(["run", "--listen", &listen])
+            .args(["run", "--no-mdns", "--listen", &listen])
+            .args(extra)
             .env("RUST_LOG", "progmanager_node=debug,info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -181,6 +187,19 @@ impl TestNode {
 
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port.expect("the node has run"))
+    }
+
+    /// The node ID of this node, from `member list`.
+    pub fn node_id(&self) -> String {
+        let members = self.json(&["member", "list", "--format", "json"]);
+        members
+            .as_array()
+            .expect("members")
+            .iter()
+            .find(|m| m["this_node"] == true)
+            .and_then(|m| m["id"].as_str())
+            .expect("this node is a member")
+            .to_string()
     }
 
     /// IDs of every session the node holds, sorted.

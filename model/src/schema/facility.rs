@@ -4,6 +4,7 @@ use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, ScalarValue};
 
 use super::value::{Record, SchemaError, map_entries, root_map};
+use crate::tariff::TariffRule;
 use crate::types::{BillingGroup, Category, Instrument, Level, Tariff, User};
 
 /// Facility-wide settings.
@@ -196,11 +197,26 @@ fn read_tariff<D: ReadDoc>(r: &Record<'_, D>) -> Result<Tariff, SchemaError> {
         instrument: r.str("instrument")?,
         category,
         effective_from,
-        covered: r.bool_or("covered", false),
-        hourly: r.decimal("hourly")?,
-        per_sample: r.decimal("per_sample")?,
+        rule: read_tariff_rule(r)?,
     })
 }
+
+/// Reads the `rule` field (JSON), or builds the rule of a record written before rules
+/// existed from its `covered`, `hourly` and `per_sample` fields.
+fn read_tariff_rule<D: ReadDoc>(r: &Record<'_, D>) -> Result<TariffRule, SchemaError> {
+    let json = r.str_or_empty("rule");
+    if json.is_empty() {
+        return Ok(TariffRule::simple(
+            r.bool_or("covered", false),
+            r.decimal("hourly")?,
+            r.decimal("per_sample")?,
+        ));
+    }
+    serde_json::from_str(&json).map_err(|_| r.bad_value("rule", &json))
+}
+
+/// Fields of the first tariff layout, removed when a record is rewritten with a `rule`.
+const LEGACY_TARIFF_FIELDS: [&str; 3] = ["covered", "hourly", "per_sample"];
 
 pub fn put_tariff<T: Transactable>(tx: &mut T, item: &Tariff) -> Result<(), SchemaError> {
     let obj = record_obj(tx, "tariffs", &tariff_key(item))?;
@@ -208,26 +224,19 @@ pub fn put_tariff<T: Transactable>(tx: &mut T, item: &Tariff) -> Result<(), Sche
         .effective_from
         .map(|d| d.to_string())
         .unwrap_or_default();
+    let rule = serde_json::to_string(&item.rule).map_err(|error| {
+        SchemaError::Automerge(format!("tariff rule not serializable: {error}"))
+    })?;
     tx.put(&obj, "instrument", item.instrument.as_str())?;
     tx.put(&obj, "category", item.category.code())?;
     tx.put(&obj, "effective_from", effective)?;
-    tx.put(&obj, "covered", item.covered)?;
-    put_decimal(tx, &obj, "hourly", item.hourly)?;
-    put_decimal(tx, &obj, "per_sample", item.per_sample)?;
-    tx.put(&obj, "deleted", false)?;
-    Ok(())
-}
-
-fn put_decimal<T: Transactable>(
-    tx: &mut T,
-    obj: &automerge::ObjId,
-    field: &str,
-    value: Option<rust_decimal::Decimal>,
-) -> Result<(), SchemaError> {
-    match value {
-        Some(value) => tx.put(obj, field, value.to_string())?,
-        None => tx.put(obj, field, ScalarValue::Null)?,
+    tx.put(&obj, "rule", rule)?;
+    for field in LEGACY_TARIFF_FIELDS {
+        if tx.get(&obj, field)?.is_some() {
+            tx.delete(&obj, field)?;
+        }
     }
+    tx.put(&obj, "deleted", false)?;
     Ok(())
 }
 
@@ -265,4 +274,101 @@ pub fn put_member_address<T: Transactable>(
     let obj = record_obj(tx, "members", node_id)?;
     tx.put(&obj, "address", address)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{FACILITY_DOC, genesis};
+    use crate::tariff::{CalendarPeriod, Cap};
+    use automerge::transaction::Transaction;
+    use rust_decimal::Decimal;
+
+    fn write(doc: &mut automerge::Automerge, edit: impl FnOnce(&mut Transaction<'_>)) {
+        let mut tx = doc.transaction();
+        edit(&mut tx);
+        tx.commit();
+    }
+
+    fn rich_tariff() -> Tariff {
+        let rule = TariffRule {
+            hourly: Some(Decimal::new(3000, 2)),
+            weekend: Some(Decimal::from(20)),
+            vat_percent: Some(Decimal::from(20)),
+            caps: vec![Cap {
+                period: CalendarPeriod::Month,
+                amount: Decimal::from(500),
+            }],
+            ..TariffRule::default()
+        };
+        Tariff {
+            instrument: "RMN400".to_string(),
+            category: Category::PublicCnrs,
+            effective_from: "2026-01-01".parse().ok(),
+            rule,
+        }
+    }
+
+    #[test]
+    fn tariff_rule_round_trips() {
+        let mut doc = genesis(FACILITY_DOC).expect("known doc");
+        let tariff = rich_tariff();
+        write(&mut doc, |tx| put_tariff(tx, &tariff).expect("put"));
+        assert_eq!(read_tariffs(&doc), Ok(vec![tariff]));
+    }
+
+    #[test]
+    fn legacy_tariff_record_reads_as_simple_rule() {
+        let mut doc = genesis(FACILITY_DOC).expect("known doc");
+        write(&mut doc, |tx| {
+            let obj = record_obj(tx, "tariffs", "RMN400|industrial|").expect("record");
+            tx.put(&obj, "instrument", "RMN400").expect("put");
+            tx.put(&obj, "category", "industrial").expect("put");
+            tx.put(&obj, "effective_from", "").expect("put");
+            tx.put(&obj, "covered", false).expect("put");
+            tx.put(&obj, "hourly", "120.00").expect("put");
+            tx.put(&obj, "per_sample", ScalarValue::Null).expect("put");
+        });
+        let tariffs = read_tariffs(&doc).expect("readable");
+        let expected = TariffRule::simple(false, Some(Decimal::new(12000, 2)), None);
+        assert_eq!(tariffs.len(), 1);
+        assert_eq!(tariffs[0].rule, expected);
+        assert_eq!(tariffs[0].effective_from, None);
+    }
+
+    #[test]
+    fn rewritten_legacy_record_drops_old_fields() {
+        let mut doc = genesis(FACILITY_DOC).expect("known doc");
+        let mut tariff = rich_tariff();
+        write(&mut doc, |tx| {
+            let obj = record_obj(tx, "tariffs", &tariff_key(&tariff)).expect("record");
+            tx.put(&obj, "hourly", "1.00").expect("put");
+        });
+        tariff.rule.hourly = Some(Decimal::from(45));
+        write(&mut doc, |tx| put_tariff(tx, &tariff).expect("put"));
+
+        let root = root_map(&doc, "tariffs").expect("root");
+        let (_, obj) = doc
+            .get(&root, tariff_key(&tariff))
+            .expect("get")
+            .expect("record");
+        assert!(doc.get(&obj, "hourly").expect("get").is_none());
+        assert_eq!(read_tariffs(&doc), Ok(vec![tariff]));
+    }
+
+    #[test]
+    fn invalid_rule_json_names_field() {
+        let mut doc = genesis(FACILITY_DOC).expect("known doc");
+        let tariff = rich_tariff();
+        write(&mut doc, |tx| {
+            put_tariff(tx, &tariff).expect("put");
+            let obj = record_obj(tx, "tariffs", &tariff_key(&tariff)).expect("record");
+            tx.put(&obj, "rule", "{\"hourly\": -1}").expect("put");
+        });
+        let error = read_tariffs(&doc).expect_err("invalid rule");
+        assert!(
+            matches!(error, SchemaError::BadValue { field: "rule", .. }),
+            "{error}"
+        );
+    }
 }

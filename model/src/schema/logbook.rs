@@ -63,6 +63,13 @@ fn read_session<D: ReadDoc>(r: &Record<'_, D>) -> Result<Session, SchemaError> {
         observations: r.str_or_empty("observations"),
         billable: r.bool_or("billable", true),
         node: r.str_or_empty("node"),
+        package: Some(r.str_or_empty("package")).filter(|name| !name.is_empty()),
+        booked_end: match r.timestamp("booked_end")? {
+            Some(ms) => {
+                Some(instant(ms).ok_or_else(|| r.bad_value("booked_end", &ms.to_string()))?)
+            }
+            None => None,
+        },
     })
 }
 
@@ -91,6 +98,19 @@ pub fn put_session<T: Transactable>(tx: &mut T, session: &Session) -> Result<(),
     tx.put(&obj, "observations", session.observations.as_str())?;
     tx.put(&obj, "billable", session.billable)?;
     tx.put(&obj, "node", session.node.as_str())?;
+    tx.put(
+        &obj,
+        "package",
+        session.package.as_deref().unwrap_or_default(),
+    )?;
+    match session.booked_end {
+        Some(at) => tx.put(
+            &obj,
+            "booked_end",
+            ScalarValue::Timestamp(at.timestamp_millis()),
+        )?,
+        None => tx.put(&obj, "booked_end", ScalarValue::Null)?,
+    }
     tx.put(&obj, "deleted", false)?;
     Ok(())
 }
@@ -114,6 +134,49 @@ pub fn close_session<T: Transactable>(
     tx.put(&obj, "end", ScalarValue::Timestamp(end.timestamp_millis()))?;
     if !observations.is_empty() {
         tx.put(&obj, "observations", observations)?;
+    }
+    Ok(())
+}
+
+/// Writes the named fields of `session` into its existing record, and nothing else, so
+/// concurrent edits of other fields on other nodes survive.
+pub fn update_session_fields<T: Transactable>(
+    tx: &mut T,
+    session: &Session,
+    fields: &[&str],
+) -> Result<(), SchemaError> {
+    let root = root_map(tx, "sessions")?;
+    let key = session.id.to_string();
+    let Some((automerge::Value::Object(ObjType::Map), obj)) = tx.get(&root, key.as_str())? else {
+        return Err(SchemaError::BadField {
+            record: key,
+            field: "id",
+        });
+    };
+    for field in fields {
+        match *field {
+            "group" => tx.put(&obj, "group", session.group.as_str())?,
+            "kind" => tx.put(&obj, "kind", session.kind.as_str())?,
+            "samples" => tx.put(&obj, "samples", i64::from(session.samples))?,
+            "observations" => tx.put(&obj, "observations", session.observations.as_str())?,
+            "start" => tx.put(
+                &obj,
+                "start",
+                ScalarValue::Timestamp(session.start.timestamp_millis()),
+            )?,
+            "end" => match session.end {
+                Some(end) => tx.put(&obj, "end", ScalarValue::Timestamp(end.timestamp_millis()))?,
+                None => tx.put(&obj, "end", ScalarValue::Null)?,
+            },
+            "billable" => tx.put(&obj, "billable", session.billable)?,
+            other => {
+                return Err(SchemaError::BadValue {
+                    record: key,
+                    field: "field",
+                    value: other.to_string(),
+                });
+            }
+        }
     }
     Ok(())
 }

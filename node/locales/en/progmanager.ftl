@@ -162,3 +162,46 @@ column-observations = Observations
 column-duration = Duration
 column-pricing = Pricing
 column-amount = Amount
+
+## Members and status
+
+member-removed = Node { $name } ({ $id }) removed from the facility; every node refuses it once the change has reached it.
+member-this-node = (this node)
+status-running = This node: { $node } (running, process { $pid })
+status-stopped = This node: { $node } (not running: peers are not connected; start it with `progmanager run`)
+yes = yes
+no = no
+error-unknown-member = unknown member node "{ $id }". `progmanager member list` shows the node IDs.
+error-remove-self = a node cannot remove itself; remove it from another member node.
+column-last_contact = Last contact
+column-connected = Connected
+column-last_sync = Last sync
+column-in_sync = In sync
+column-clock_skew = Clock difference (s)
+
+## Security and maintenance
+
+action-log-in = log in
+action-edit-sessions = correct sessions
+action-view-logs = view the log
+action-view-history = view the history of records
+user-enabled = User { $login } enabled.
+user-disabled = User { $login } disabled: they can no longer log in.
+session-edited = Session { $id } corrected: { $fields }.
+error-login-locked = login "{ $login }" is locked on this node after too many failed attempts; try again in { $minutes } minutes.
+error-unknown-session = unknown session "{ $id }". `progmanager sessions` shows the session IDs.
+error-unknown-record = no session, instrument, billing group, user, tariff or node has the ID "{ $id }".
+error-invalid-backup = { $path } is not a valid backup: { $reason }.
+error-no-backup-folder = no backup folder: give --to DIR, or set one with `progmanager backup --set-dir DIR`.
+logs-saved = { $count } log files saved into { $file }.
+backup-configured = Backup folder { $dir }: a backup every { $minutes } minutes or after { $changes } changes, the { $keep } newest kept.
+backup-done = Backup written and verified: { $file } ({ $documents } documents, { $rows } change rows; { $removed } older backups removed).
+restore-done = Store restored from { $file }; the previous store is kept as { $kept }. Start the node with `progmanager run`: it catches up from its peers.
+field-start = start (expected YYYY-MM-DD HH:MM, local time)
+field-end = end (expected YYYY-MM-DD HH:MM, local time, not before the start)
+column-time = Time
+column-user = User
+column-node = Node
+column-field = Field
+column-old = Old value
+column-new = New value

@@ -162,3 +162,46 @@ column-observations = Observations
 column-duration = Durée
 column-pricing = Facturation
 column-amount = Montant
+
+## Membres et état
+
+member-removed = Nœud { $name } ({ $id }) retiré de la plateforme ; chaque nœud le refuse dès que la modification lui est parvenue.
+member-this-node = (ce nœud)
+status-running = Ce nœud : { $node } (en marche, processus { $pid })
+status-stopped = Ce nœud : { $node } (arrêté : aucun pair n'est connecté ; lancez-le avec `progmanager run`)
+yes = oui
+no = non
+error-unknown-member = nœud membre « { $id } » inconnu. `progmanager member list` affiche les identifiants des nœuds.
+error-remove-self = un nœud ne peut pas se retirer lui-même ; retirez-le depuis un autre nœud membre.
+column-last_contact = Dernier contact
+column-connected = Connecté
+column-last_sync = Dernière synchronisation
+column-in_sync = Synchronisé
+column-clock_skew = Écart d'horloge (s)
+
+## Sécurité et maintenance
+
+action-log-in = se connecter
+action-edit-sessions = corriger des passages
+action-view-logs = consulter le journal
+action-view-history = consulter l'historique des enregistrements
+user-enabled = Utilisateur { $login } réactivé.
+user-disabled = Utilisateur { $login } désactivé : il ne peut plus se connecter.
+session-edited = Passage { $id } corrigé : { $fields }.
+error-login-locked = l'identifiant « { $login } » est bloqué sur ce nœud après trop d'échecs ; réessayez dans { $minutes } minutes.
+error-unknown-session = passage « { $id } » inconnu. `progmanager sessions` affiche les identifiants des passages.
+error-unknown-record = aucun passage, instrument, groupe de facturation, utilisateur, tarif ou nœud n'a l'identifiant « { $id } ».
+error-invalid-backup = { $path } n'est pas une sauvegarde valide : { $reason }.
+error-no-backup-folder = aucun dossier de sauvegarde : indiquez --to DOSSIER, ou définissez-en un avec `progmanager backup --set-dir DOSSIER`.
+logs-saved = { $count } fichiers journaux enregistrés dans { $file }.
+backup-configured = Dossier de sauvegarde { $dir } : une sauvegarde toutes les { $minutes } minutes ou après { $changes } modifications, les { $keep } plus récentes conservées.
+backup-done = Sauvegarde écrite et vérifiée : { $file } ({ $documents } documents, { $rows } lignes de modifications ; { $removed } sauvegardes anciennes supprimées).
+restore-done = Stockage restauré depuis { $file } ; l'ancien stockage est conservé sous { $kept }. Lancez le nœud avec `progmanager run` : il se met à jour auprès de ses pairs.
+field-start = début (attendu : AAAA-MM-JJ HH:MM, heure locale)
+field-end = fin (attendu : AAAA-MM-JJ HH:MM, heure locale, pas avant le début)
+column-time = Date
+column-user = Utilisateur
+column-node = Nœud
+column-field = Champ
+column-old = Ancienne valeur
+column-new = Nouvelle valeur

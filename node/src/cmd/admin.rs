@@ -1,6 +1,7 @@
 //! Administration commands: instruments, groups, tariffs, users, members.
 
 use progmanager_model::password::hash_password;
+use progmanager_model::tariff::TariffRule;
 use progmanager_model::{Level, Tariff};
 use serde_json::json;
 
@@ -11,6 +12,8 @@ use crate::cli::{
 };
 use crate::cmd::report::print_rows;
 use crate::error::AppError;
+use crate::net::run::running_pid;
+use crate::net::status;
 use crate::node::Node;
 use crate::ops;
 use crate::tr;
@@ -114,9 +117,9 @@ pub fn tariff(
                         t.instrument.clone(),
                         t.category.code().to_string(),
                         t.effective_from.map(|d| d.to_string()).unwrap_or_default(),
-                        t.covered.to_string(),
-                        t.hourly.map(|d| d.to_string()).unwrap_or_default(),
-                        t.per_sample.map(|d| d.to_string()).unwrap_or_default(),
+                        t.rule.covered.to_string(),
+                        t.rule.hourly.map(|d| d.to_string()).unwrap_or_default(),
+                        t.rule.per_sample.map(|d| d.to_string()).unwrap_or_default(),
                     ]
                 })
                 .collect();
@@ -158,21 +161,20 @@ fn tariff_from_args(args: &TariffSetArgs) -> Result<Tariff, AppError> {
         instrument: args.instrument.clone(),
         category,
         effective_from,
-        covered: args.covered,
-        hourly,
-        per_sample,
+        rule: TariffRule::simple(args.covered, hourly, per_sample),
     })
 }
 
 fn describe_tariff(tariff: &Tariff) -> String {
-    if tariff.covered {
+    let rule = &tariff.rule;
+    if rule.covered {
         return tr!("tariff-covered");
     }
     let mut parts = Vec::new();
-    if let Some(hourly) = tariff.hourly {
+    if let Some(hourly) = rule.hourly {
         parts.push(tr!("tariff-hourly", amount = hourly.to_string()));
     }
-    if let Some(per_sample) = tariff.per_sample {
+    if let Some(per_sample) = rule.per_sample {
         parts.push(tr!("tariff-per-sample", amount = per_sample.to_string()));
     }
     parts.join(", ")
@@ -216,6 +218,18 @@ pub fn user(node: &mut Node, user: Option<&str>, command: &UserCommand) -> Resul
             node.notify_running_node();
             println!("{}", tr!("user-password-changed", login = target));
         }
+        UserCommand::Disable { login } | UserCommand::Enable { login } => {
+            let active = matches!(command, UserCommand::Enable { .. });
+            let admin = auth::login(node, user)?;
+            ops::set_user_active(node, &admin, login, active)?;
+            node.notify_running_node();
+            let id = if active {
+                "user-enabled"
+            } else {
+                "user-disabled"
+            };
+            println!("{}", tr!(id, login = login.as_str()));
+        }
         UserCommand::List { format } => {
             let rows = ops::users(node)?
                 .into_iter()
@@ -239,24 +253,166 @@ pub fn user(node: &mut Node, user: Option<&str>, command: &UserCommand) -> Resul
     Ok(())
 }
 
-pub fn member(node: &mut Node, command: &MemberCommand) -> Result<(), AppError> {
+pub fn member(
+    node: &mut Node,
+    user: Option<&str>,
+    command: &MemberCommand,
+) -> Result<(), AppError> {
     match command {
-        MemberCommand::List { format } => {
-            let members = ops::members(node)?;
-            if *format == Format::Json {
-                let value: Vec<_> = members
-                    .iter()
-                    .map(|m| json!({"id": m.node_id, "name": m.name, "address": m.address, "removed": m.removed}))
-                    .collect();
-                println!("{}", serde_json::Value::Array(value));
-                return Ok(());
-            }
-            let rows = members
-                .into_iter()
-                .map(|m| vec![m.node_id, m.name, m.address, m.removed.to_string()])
-                .collect();
-            print_rows(*format, &["id", "name", "address", "removed"], rows);
+        MemberCommand::List { format } => list_members(node, *format),
+        MemberCommand::Remove { node_id } => {
+            let admin = auth::login(node, user)?;
+            let member = ops::remove_member(node, &admin, node_id.trim())?;
+            node.notify_running_node();
+            println!(
+                "{}",
+                tr!("member-removed", name = member.name, id = member.node_id)
+            );
+            Ok(())
         }
     }
+}
+
+fn list_members(node: &Node, format: Format) -> Result<(), AppError> {
+    let members = ops::members(node)?;
+    let statuses = status::read_all(node.store.connection())
+        .map_err(|e| AppError::io(node.store.path(), e))?;
+    let tz = node.timezone()?;
+    let own_id = node.node_id.to_string();
+    let contact = |id: &str| -> Option<i64> {
+        if id == own_id {
+            return Some(status::now_ms());
+        }
+        statuses.get(id).and_then(|s| s.last_contact_ms)
+    };
+    if format == Format::Json {
+        let value: Vec<_> = members
+            .iter()
+            .map(|m| {
+                json!({
+                    "id": m.node_id,
+                    "name": m.name,
+                    "address": m.address,
+                    "removed": m.removed,
+                    "this_node": m.node_id == own_id,
+                    "last_contact": contact(&m.node_id).map(|ms| format_ms(ms, tz)),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(value));
+        return Ok(());
+    }
+    let rows = members
+        .iter()
+        .map(|m| {
+            vec![
+                m.node_id.clone(),
+                m.name.clone(),
+                m.address.clone(),
+                if m.node_id == own_id {
+                    tr!("member-this-node")
+                } else {
+                    contact(&m.node_id)
+                        .map(|ms| format_ms(ms, tz))
+                        .unwrap_or_default()
+                },
+                m.removed.to_string(),
+            ]
+        })
+        .collect();
+    print_rows(
+        format,
+        &["id", "name", "address", "last_contact", "removed"],
+        rows,
+    );
+    Ok(())
+}
+
+/// Formats milliseconds since the epoch as RFC 3339 in the facility's time zone.
+pub fn format_ms(ms: i64, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|at| ops::local_rfc3339(at, tz))
+        .unwrap_or_default()
+}
+
+pub fn status(node: &Node, format: Format) -> Result<(), AppError> {
+    let tz = node.timezone()?;
+    let running = running_pid(&node.dir);
+    let statuses = status::read_all(node.store.connection())
+        .map_err(|e| AppError::io(node.store.path(), e))?;
+    let own_id = node.node_id.to_string();
+    let peers: Vec<_> = ops::members(node)?
+        .into_iter()
+        .filter(|m| m.node_id != own_id && !m.removed)
+        .map(|m| {
+            let status = statuses.get(&m.node_id).cloned().unwrap_or_default();
+            // A stopped node's last link states are history, not connections.
+            let connected = running.is_some() && status.connected;
+            (m, status, connected)
+        })
+        .collect();
+
+    if format == Format::Json {
+        let items: Vec<_> = peers
+            .iter()
+            .map(|(m, s, connected)| {
+                json!({
+                    "id": m.node_id,
+                    "name": m.name,
+                    "address": if s.address.is_empty() { m.address.clone() } else { s.address.clone() },
+                    "connected": connected,
+                    "last_sync": s.last_sync_ms.map(|ms| format_ms(ms, tz)),
+                    "in_sync": *connected && s.in_sync,
+                    "clock_skew_ms": s.clock_skew_ms,
+                    "documents": s.docs,
+                })
+            })
+            .collect();
+        let value = json!({"node": own_id, "running": running.is_some(), "peers": items});
+        println!("{value}");
+        return Ok(());
+    }
+
+    let heading = match &running {
+        Some(pid) => tr!("status-running", node = own_id.clone(), pid = pid.clone()),
+        None => tr!("status-stopped", node = own_id.clone()),
+    };
+    println!("{heading}");
+    let yes_no = |b: bool| if b { tr!("yes") } else { tr!("no") };
+    let rows = peers
+        .iter()
+        .map(|(m, s, connected)| {
+            vec![
+                m.name.clone(),
+                m.node_id.chars().take(8).collect(),
+                if s.address.is_empty() {
+                    m.address.clone()
+                } else {
+                    s.address.clone()
+                },
+                yes_no(*connected),
+                s.last_sync_ms
+                    .map(|ms| format_ms(ms, tz))
+                    .unwrap_or_default(),
+                yes_no(*connected && s.in_sync),
+                s.clock_skew_ms
+                    .map(|ms| format!("{:+.1}", ms as f64 / 1000.0))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_rows(
+        format,
+        &[
+            "name",
+            "id",
+            "address",
+            "connected",
+            "last_sync",
+            "in_sync",
+            "clock_skew",
+        ],
+        rows,
+    );
     Ok(())
 }

@@ -13,11 +13,14 @@ use crate::auth::{self, NEW_PASSWORD_VAR, PASSWORD_VAR};
 use crate::cli::{InitArgs, InviteArgs, RunArgs};
 use crate::error::AppError;
 use crate::net::join::{self, Invitation};
-use crate::net::run::{InstanceLock, RunInfo, advertised_address, run};
+use crate::net::run::{
+    InstanceLock, RunInfo, RunOptions, advertised_address, run, wait_for_signal,
+};
 use crate::node::{Config, DEFAULT_PORT, DataDir, Node, RunState};
 use crate::ops::{self, NewFacility};
 use crate::store::Store;
 use crate::tr;
+use tokio_util::sync::CancellationToken;
 
 /// Login of the administrator created by a first `run` on an empty data directory.
 pub const DEFAULT_ADMIN: &str = "admin";
@@ -138,19 +141,41 @@ fn restrict_file(_path: &std::path::Path) -> Result<(), AppError> {
 fn init_join(dir: &DataDir, args: &InitArgs, text: &str) -> Result<(), AppError> {
     let invitation = Invitation::decode(text)?;
     let runtime = crate::cmd::setup::runtime()?;
-    let result = runtime.block_on(async {
+    runtime.block_on(join_facility(
+        dir,
+        &args.name,
+        &invitation,
+        args.listen.as_deref(),
+    ))?;
+    println!(
+        "{}",
+        tr!("init-joined", dir = dir.root.display().to_string())
+    );
+    Ok(())
+}
+
+/// Creates a node in `dir` that joins the facility of `invitation`, syncing every document
+/// from the inviting node before it returns. On failure nothing is left behind, so the
+/// same command can be run again.
+pub async fn join_facility(
+    dir: &DataDir,
+    name: &str,
+    invitation: &Invitation,
+    listen: Option<&str>,
+) -> Result<(), AppError> {
+    let result = async {
         let target = crate::net::dial::resolve(&invitation.address)
             .await
             .map_err(|detail| AppError::JoinFailed { detail })?;
-        let node = prepare_node(dir, &args.name, args.listen.as_deref())?;
-        let listen = match args.listen.as_deref().map(parse_listen).transpose()? {
+        let node = prepare_node(dir, name, listen)?;
+        let advertised = match listen.map(parse_listen).transpose()? {
             Some(addr) => advertised_address(addr).to_string(),
             None => advertised_address(SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT))).to_string(),
         };
-        join::join(node, &invitation, target, &args.name, Some(listen)).await
-    });
-    if let Err(err) = result {
-        // Leave no half-made node behind, so the same command can be run again.
+        join::join(node, invitation, target, name, Some(advertised)).await
+    }
+    .await;
+    if result.is_err() {
         for path in [
             dir.store_path(),
             dir.root.join("node.crt"),
@@ -162,13 +187,8 @@ fn init_join(dir: &DataDir, args: &InitArgs, text: &str) -> Result<(), AppError>
         for suffix in ["-wal", "-shm"] {
             let _ = std::fs::remove_file(dir.root.join(format!("store.sqlite{suffix}")));
         }
-        return Err(err);
     }
-    println!(
-        "{}",
-        tr!("init-joined", dir = dir.root.display().to_string())
-    );
-    Ok(())
+    result
 }
 
 pub fn invite(dir: &DataDir, user: Option<&str>, args: &InviteArgs) -> Result<(), AppError> {
@@ -207,29 +227,45 @@ pub fn run_node(dir: &DataDir, args: &RunArgs) -> Result<(), AppError> {
     }
     let _lock = InstanceLock::acquire(dir)?;
     let node = Node::open(dir.clone())?;
-    let mut config = Config::load(dir)?;
+    let config = Config::load(dir)?;
     let listen = args
         .listen
         .clone()
-        .or(config.listen.take())
+        .or(config.listen.clone())
         .unwrap_or_else(|| format!("0.0.0.0:{DEFAULT_PORT}"));
-    let listen = parse_listen(&listen)?;
-    let mut peers = config.peers;
-    peers.extend(args.peers.iter().cloned());
+    let mut static_peers = config.peers.clone();
+    static_peers.extend(args.peers.iter().cloned());
+    let options = RunOptions {
+        listen: parse_listen(&listen)?,
+        static_peers,
+        mdns: (config.mdns || args.mdns) && !args.no_mdns,
+        learn_addresses: config.learn_addresses && !args.no_address_learning,
+        clock_tolerance_ms: i64::try_from(config.clock_tolerance_secs.saturating_mul(1000))
+            .unwrap_or(i64::MAX),
+    };
 
     let runtime = crate::cmd::setup::runtime()?;
-    runtime.block_on(run(node, listen, peers, |info: &RunInfo| {
-        println!(
-            "{}",
-            tr!(
-                "run-started",
-                node = info.node_id.clone(),
-                listen = info.listen.to_string(),
-                address = info.advertised.clone(),
-                dir = dir.root.display().to_string()
-            )
-        );
-    }))
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        let on_signal = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            on_signal.cancel();
+        });
+        run(node, options, shutdown, |info: &RunInfo| {
+            println!(
+                "{}",
+                tr!(
+                    "run-started",
+                    node = info.node_id.clone(),
+                    listen = info.listen.to_string(),
+                    address = info.advertised.clone(),
+                    dir = dir.root.display().to_string()
+                )
+            );
+        })
+        .await
+    })
 }
 
 /// Creates a facility with defaults on a data directory that never held a node.

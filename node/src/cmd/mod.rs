@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod init;
+pub mod maintenance;
 pub mod report;
 pub mod session;
 pub mod setup;

@@ -5,7 +5,7 @@ use crate::cli::{ImportCommand, SessionCommand};
 use crate::error::AppError;
 use crate::import::import_passages;
 use crate::node::Node;
-use crate::ops::{self, StartSession};
+use crate::ops::{self, SessionEdit, StartSession};
 use crate::tr;
 
 pub fn session(
@@ -42,6 +42,35 @@ pub fn session(
                         .format("%Y-%m-%d %H:%M:%S")
                         .to_string(),
                     id = session.id.to_string()
+                )
+            );
+        }
+        SessionCommand::Edit(args) => {
+            let edit = SessionEdit {
+                group: args.group.clone(),
+                kind: args.kind.clone(),
+                samples: args.samples,
+                observations: args.observations.clone(),
+                start: args
+                    .start
+                    .as_deref()
+                    .map(|v| parse_local("start", v, tz))
+                    .transpose()?,
+                end: args
+                    .end
+                    .as_deref()
+                    .map(|v| parse_local("end", v, tz))
+                    .transpose()?,
+                billable: args.billable,
+            };
+            let session = ops::edit_session(node, &user, &args.id, &edit)?;
+            node.notify_running_node();
+            println!(
+                "{}",
+                tr!(
+                    "session-edited",
+                    id = session.id.to_string(),
+                    fields = edit.fields().join(", ")
                 )
             );
         }
@@ -147,4 +176,19 @@ pub fn import(
         }
     }
     Ok(())
+}
+
+/// Parses `YYYY-MM-DD HH:MM` in the facility's time zone.
+fn parse_local(
+    field: &'static str,
+    value: &str,
+    tz: chrono_tz::Tz,
+) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(value.trim(), "%Y-%m-%d %H:%M")
+        .map_err(|_| AppError::invalid(field, value))?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| AppError::invalid(field, value))
 }

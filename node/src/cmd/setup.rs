@@ -8,15 +8,46 @@ pub fn init_language(flag: Option<&str>) {
     i18n::init(lang);
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the default level (`info` for `run`, `warn`
-/// otherwise).
-pub fn init_logging(default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+/// Folder of the log files inside a data directory.
+pub const LOG_DIR: &str = "logs";
+/// Number of daily log files kept.
+const LOG_FILES_KEPT: usize = 30;
+
+/// Logs to stderr (`RUST_LOG` overrides the default level: `info` for `run`, `warn`
+/// otherwise) and, when the data directory exists, at `info` to a daily log file in it.
+pub fn init_logging(default_level: &str, data_dir: &std::path::Path) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let stderr_filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(stderr_filter);
+
+    let file = data_dir.is_dir().then(|| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("progmanager")
+            .filename_suffix("log")
+            .max_log_files(LOG_FILES_KEPT)
+            .build(data_dir.join(LOG_DIR))
+            .ok()
+    });
+    let file = file.flatten().map(|appender| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(appender)
+            .with_ansi(false)
+            .with_filter(tracing_subscriber::EnvFilter::new(
+                "info,quinn=warn,rustls=warn",
+            ))
+    });
+
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
         .try_init();
 }
 

@@ -33,10 +33,15 @@ struct Target {
 }
 
 /// Keeps one dialer running per target until the node stops.
-pub async fn supervise(shared: Arc<Shared>, transport: Arc<Transport>, static_peers: Vec<String>) {
+pub async fn supervise(
+    shared: Arc<Shared>,
+    transport: Arc<Transport>,
+    static_peers: Vec<String>,
+    learn_addresses: bool,
+) {
     let mut dialers: HashMap<String, CancellationToken> = HashMap::new();
     loop {
-        let targets = targets(&shared, &static_peers);
+        let targets = targets(&shared, &static_peers, learn_addresses);
         dialers.retain(|address, cancel| {
             let keep = targets.iter().any(|t| &t.address == address);
             if !keep {
@@ -66,7 +71,7 @@ pub async fn supervise(shared: Arc<Shared>, transport: Arc<Transport>, static_pe
     }
 }
 
-fn targets(shared: &Shared, static_peers: &[String]) -> Vec<Target> {
+fn targets(shared: &Shared, static_peers: &[String], learn_addresses: bool) -> Vec<Target> {
     let mut out: Vec<Target> = static_peers
         .iter()
         .map(|address| Target {
@@ -74,6 +79,17 @@ fn targets(shared: &Shared, static_peers: &[String]) -> Vec<Target> {
             node: None,
         })
         .collect();
+    for (id, address) in shared.discovered() {
+        if !out.iter().any(|t| t.address == address) {
+            out.push(Target {
+                address,
+                node: Some(id),
+            });
+        }
+    }
+    if !learn_addresses {
+        return out;
+    }
     let node = shared.node();
     let members = node
         .facility_doc()

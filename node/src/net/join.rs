@@ -105,24 +105,6 @@ pub fn create_invitation(
     })
 }
 
-/// Whether an unused, unexpired invitation exists.
-pub fn has_open_invitations(node: &Node) -> Result<bool, AppError> {
-    let now = Utc::now().timestamp_millis();
-    let count: i64 = node
-        .store
-        .connection()
-        .query_row(
-            "SELECT count(*) FROM invitations WHERE used_by IS NULL AND expires_ms > ?1",
-            [now],
-            |row| row.get(0),
-        )
-        .map_err(|source| crate::store::StoreError::Sqlite {
-            path: node.store.path().to_path_buf(),
-            source,
-        })?;
-    Ok(count > 0)
-}
-
 /// Marks the invitation with `secret` used by `peer`; false when it is unknown, used or
 /// expired.
 fn redeem(node: &mut Node, secret: &str, peer: &NodeId) -> Result<bool, AppError> {

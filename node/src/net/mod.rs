@@ -14,8 +14,10 @@
 //!   change reaches a connected peer without waiting for a poll.
 
 pub mod dial;
+pub mod discovery;
 pub mod join;
 pub mod peer;
 pub mod policy;
 pub mod run;
 pub mod shared;
+pub mod status;

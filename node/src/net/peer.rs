@@ -1,18 +1,19 @@
 //! One link to one peer: Hello, document announcement, then Automerge sync until the link
 //! ends.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use progmanager_model::schema::FACILITY_DOC;
 use progmanager_sync::session::{PeerSync, heads_bytes};
-use progmanager_sync::{Frame, FrameSender, Link};
+use progmanager_sync::{Frame, FrameSender, Link, NodeId};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{Instrument, debug, info, warn};
 
 use crate::error::AppError;
 use crate::net::shared::{LinkGuard, Shared};
+use crate::net::status::now_ms;
 
 /// Interval at which a link announces its heads again, so a sync that stalled (for
 /// example after a Bloom filter false positive) is detected and restarted.
@@ -30,6 +31,12 @@ pub enum LinkMode {
 /// Runs a registered link to its end.
 pub async fn serve_link(shared: Arc<Shared>, link: Link, guard: LinkGuard, mode: LinkMode) {
     let peer = link.peer;
+    let remote = link.remote.to_string();
+    shared.status.update(peer, |s| {
+        s.connected = true;
+        s.address = remote;
+        s.last_contact_ms = Some(now_ms());
+    });
     let span = tracing::info_span!("peer", peer = %peer.short(), remote = %link.remote);
     async move {
         info!("link up");
@@ -39,6 +46,7 @@ pub async fn serve_link(shared: Arc<Shared>, link: Link, guard: LinkGuard, mode:
             Err(err) => warn!(error = %err, "link failed"),
         }
         connection.close(0u32.into(), b"bye");
+        shared.status.update(peer, |s| s.connected = false);
         drop(guard);
     }
     .instrument(span)
@@ -46,6 +54,7 @@ pub async fn serve_link(shared: Arc<Shared>, link: Link, guard: LinkGuard, mode:
 }
 
 struct LinkState {
+    peer: NodeId,
     sync: PeerSync,
     outgoing: mpsc::UnboundedSender<Frame>,
     /// Documents the peer announced, to know when `UntilSynced` is done.
@@ -59,14 +68,16 @@ async fn drive(
     mode: LinkMode,
 ) -> Result<(), AppError> {
     let Link {
+        peer,
         sender,
         mut receiver,
         ..
     } = link;
     let (outgoing, queue) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_frames(sender, queue));
+    let writer = tokio::spawn(write_frames(Arc::clone(shared), sender, queue));
     let mut changes = shared.changes.subscribe();
     let mut state = LinkState {
+        peer,
         sync: PeerSync::new(),
         outgoing,
         peer_docs: None,
@@ -83,9 +94,11 @@ async fn drive(
             frame = receiver.recv() => match frame {
                 Ok(Some(Frame::Bye)) | Ok(None) => break Ok(()),
                 Ok(Some(frame)) => {
+                    shared.status.update(state.peer, |s| s.last_contact_ms = Some(now_ms()));
                     if let Err(err) = handle_frame(shared, &mut state, frame) {
                         break Err(err);
                     }
+                    state.record_sync_state(shared);
                 }
                 Err(err) => break Err(AppError::Network { detail: err.to_string() }),
             },
@@ -96,7 +109,7 @@ async fn drive(
             },
             _ = ticker.tick() => announce(shared, &mut state),
         }
-        if mode == LinkMode::UntilSynced && state.fully_synced(shared) {
+        if mode == LinkMode::UntilSynced && state.fully_synced(shared).0 {
             state.send(Frame::Bye);
             break Ok(());
         }
@@ -108,9 +121,17 @@ async fn drive(
     result
 }
 
-async fn write_frames(mut sender: FrameSender, mut queue: mpsc::UnboundedReceiver<Frame>) {
+async fn write_frames(
+    shared: Arc<Shared>,
+    mut sender: FrameSender,
+    mut queue: mpsc::UnboundedReceiver<Frame>,
+) {
     while let Some(frame) = queue.recv().await {
         let is_bye = frame == Frame::Bye;
+        let bytes = progmanager_sync::frame::encode(&frame).len() as u64;
+        shared
+            .sent_bytes
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
         if let Err(err) = sender.send(&frame).await {
             debug!(error = %err, "sending a frame failed");
             return;
@@ -166,8 +187,19 @@ fn handle_frame(shared: &Arc<Shared>, state: &mut LinkState, frame: Frame) -> Re
                     ),
                 });
             }
-            let skew_ms = chrono::Utc::now().timestamp_millis() - clock_ms;
+            let skew_ms = clock_ms - now_ms();
             info!(name = %node_name, skew_ms, "peer hello");
+            if skew_ms.abs() > shared.clock_tolerance_ms {
+                warn!(
+                    name = %node_name,
+                    skew_ms,
+                    tolerance_ms = shared.clock_tolerance_ms,
+                    "the peer's clock differs from ours beyond the tolerance: check both clocks, session times come from them"
+                );
+            }
+            shared
+                .status
+                .update(state.peer, |s| s.clock_skew_ms = Some(skew_ms));
             Ok(())
         }
         Frame::Docs { heads } => {
@@ -258,16 +290,35 @@ impl LinkState {
         }
     }
 
-    fn fully_synced(&self, shared: &Shared) -> bool {
-        let Some(peer_docs) = &self.peer_docs else {
-            return false;
-        };
+    /// Whether both sides hold the same heads for every document, and per document.
+    fn fully_synced(&self, shared: &Shared) -> (bool, BTreeMap<String, bool>) {
         let node = shared.node();
-        let ours: BTreeSet<String> = node.store.doc_ids().map(str::to_string).collect();
-        peer_docs.union(&ours).all(|id| {
-            node.store
-                .doc(id)
-                .is_some_and(|doc| self.sync.in_sync(id, doc))
-        })
+        let mut ids: BTreeSet<String> = node.store.doc_ids().map(str::to_string).collect();
+        if let Some(peer_docs) = &self.peer_docs {
+            ids.extend(peer_docs.iter().cloned());
+        }
+        let docs: BTreeMap<String, bool> = ids
+            .into_iter()
+            .map(|id| {
+                let same = node
+                    .store
+                    .doc(&id)
+                    .is_some_and(|doc| self.sync.in_sync(&id, doc));
+                (id, same)
+            })
+            .collect();
+        let all = self.peer_docs.is_some() && docs.values().all(|same| *same);
+        (all, docs)
+    }
+
+    fn record_sync_state(&self, shared: &Shared) {
+        let (all, docs) = self.fully_synced(shared);
+        shared.status.update(self.peer, |s| {
+            s.in_sync = all;
+            s.docs = docs;
+            if all {
+                s.last_sync_ms = Some(now_ms());
+            }
+        });
     }
 }

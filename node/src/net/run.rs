@@ -9,6 +9,7 @@ use std::time::Duration;
 use progmanager_model::schema::{self, FACILITY_DOC};
 use progmanager_sync::Transport;
 use tokio::net::UdpSocket;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use crate::error::AppError;
@@ -16,7 +17,7 @@ use crate::net::dial;
 use crate::net::join::admit;
 use crate::net::peer::{LinkMode, serve_link};
 use crate::net::shared::Shared;
-use crate::node::{DataDir, Node, RunState};
+use crate::node::{Config, DataDir, Node, RunState};
 
 /// Interval of the fallback check for writes of other processes whose notification was
 /// lost.
@@ -60,6 +61,20 @@ impl InstanceLock {
     }
 }
 
+/// The process ID of the node running on `dir`, if one runs.
+pub fn running_pid(dir: &DataDir) -> Option<String> {
+    let path = dir.lock_path();
+    let mut file = std::fs::File::open(&path).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => None,
+        Err(_) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            Some(pid.trim().to_string())
+        }
+    }
+}
+
 /// The address peers should dial: the listen address, or for a wildcard address the
 /// first non-loopback IPv4 address of this machine.
 pub fn advertised_address(listen: SocketAddr) -> SocketAddr {
@@ -78,20 +93,33 @@ pub fn advertised_address(listen: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, listen.port())
 }
 
-/// Runs the node until a termination signal.
+/// How a node runs, from the configuration and the command line.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub listen: SocketAddr,
+    pub static_peers: Vec<String>,
+    pub mdns: bool,
+    pub learn_addresses: bool,
+    pub clock_tolerance_ms: i64,
+}
+
+/// Runs the node until `shutdown` is cancelled.
 pub async fn run(
     node: Node,
-    listen: SocketAddr,
-    static_peers: Vec<String>,
+    options: RunOptions,
+    shutdown: CancellationToken,
     ready: impl FnOnce(&RunInfo),
 ) -> Result<(), AppError> {
     let dir = node.dir.clone();
-    let shared = Shared::new(node)?;
+    let shared = Shared::new(node, options.clock_tolerance_ms)?;
     let transport = Arc::new(
-        Transport::bind(listen, &shared.node().identity, shared.policy.clone()).map_err(|e| {
-            AppError::Network {
-                detail: e.to_string(),
-            }
+        Transport::bind(
+            options.listen,
+            &shared.node().identity,
+            shared.policy.clone(),
+        )
+        .map_err(|e| AppError::Network {
+            detail: e.to_string(),
         })?,
     );
     let bound = transport.local_addr().map_err(|e| AppError::Network {
@@ -122,35 +150,112 @@ pub async fn run(
         node_id: shared.node_id.to_string(),
         listen: bound,
         advertised,
+        shared: Arc::clone(&shared),
     };
     info!(node = %shared.node_id.short(), listen = %bound, "node started");
     ready(&info);
 
-    let accept_task = tokio::spawn(accept_loop(Arc::clone(&shared), Arc::clone(&transport)));
-    let dial_task = tokio::spawn(dial::supervise(
-        Arc::clone(&shared),
-        Arc::clone(&transport),
-        static_peers,
-    ));
-    let watch_task = tokio::spawn(watch_store(Arc::clone(&shared), notify));
+    let mut tasks = vec![
+        tokio::spawn(accept_loop(Arc::clone(&shared), Arc::clone(&transport))),
+        tokio::spawn(dial::supervise(
+            Arc::clone(&shared),
+            Arc::clone(&transport),
+            options.static_peers.clone(),
+            options.learn_addresses,
+        )),
+        tokio::spawn(watch_store(Arc::clone(&shared), notify)),
+        tokio::spawn(flush_status(Arc::clone(&shared))),
+        tokio::spawn(back_up_on_schedule(Arc::clone(&shared), dir.clone())),
+    ];
+    if options.mdns {
+        match crate::net::discovery::start(Arc::clone(&shared), Arc::clone(&transport), bound) {
+            Ok(task) => tasks.push(task),
+            Err(err) => warn!(error = %err, "mDNS discovery is off: starting it failed"),
+        }
+    }
 
-    wait_for_signal().await;
+    shutdown.cancelled().await;
     info!("stopping");
     shared.shutdown.cancel();
     transport.close();
-    for task in [accept_task, dial_task, watch_task] {
+    for task in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
+    }
+    shared.status.disconnect_all();
+    if let Err(err) = shared.status.flush(shared.node().store.connection()) {
+        warn!(error = %err, "saving the peer status failed");
     }
     let _ = std::fs::remove_file(dir.run_state_path());
     info!("node stopped");
     Ok(())
 }
 
-/// What `run` prints once it serves.
+/// Backs up the store into the configured folder every period, or sooner after the
+/// configured number of new change rows. Reads the configuration each minute, so
+/// `backup --set-dir` takes effect without a restart.
+async fn back_up_on_schedule(shared: Arc<Shared>, dir: DataDir) {
+    let mut last_time = std::time::Instant::now();
+    let mut last_rows = shared.node().store.change_rows().unwrap_or(0);
+    let mut ticker = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let Ok(config) = Config::load(&dir) else {
+            continue;
+        };
+        let Some(folder) = config.backup_dir.clone() else {
+            continue;
+        };
+        let rows = shared.node().store.change_rows().unwrap_or(last_rows);
+        let period = Duration::from_secs(config.backup_every_minutes.max(1) * 60);
+        let due = last_time.elapsed() >= period
+            || rows.saturating_sub(last_rows)
+                >= i64::try_from(config.backup_after_changes).unwrap_or(i64::MAX);
+        if !due {
+            continue;
+        }
+        let store_path = dir.store_path();
+        let name = shared.node_name.clone();
+        let keep = config.backup_keep;
+        let result = tokio::task::spawn_blocking(move || {
+            crate::backup::back_up(&store_path, &name, &folder, keep)
+        })
+        .await;
+        match result {
+            Ok(Ok(_)) => {
+                last_time = std::time::Instant::now();
+                last_rows = rows;
+            }
+            Ok(Err(err)) => error!(error = %err, "automatic backup failed"),
+            Err(err) => error!(error = %err, "automatic backup task failed"),
+        }
+    }
+}
+
+/// Writes the peers' link states for the commands given meanwhile, once a second.
+async fn flush_status(shared: Arc<Shared>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let node = shared.node();
+        if let Err(err) = shared.status.flush(node.store.connection()) {
+            warn!(error = %err, "saving the peer status failed");
+        }
+    }
+}
+
+/// What `run` reports once it serves.
 pub struct RunInfo {
     pub node_id: String,
     pub listen: SocketAddr,
     pub advertised: String,
+    /// The running node's state, for examples and benchmarks that watch it.
+    pub shared: Arc<Shared>,
 }
 
 fn write_run_state(dir: &DataDir, state: &RunState) -> Result<(), AppError> {
@@ -221,7 +326,8 @@ async fn watch_store(shared: Arc<Shared>, notify: UdpSocket) {
     }
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGINT or SIGTERM.
+pub async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

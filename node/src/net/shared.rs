@@ -12,7 +12,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::AppError;
 use crate::net::policy::MembershipPolicy;
+use crate::net::status::StatusBoard;
 use crate::node::Node;
+
+/// Clock tolerance used while joining, before the configuration matters.
+const DEFAULT_CLOCK_TOLERANCE_MS: i64 = 120_000;
 
 /// What a peer link needs to know about the node it runs in.
 pub struct Shared {
@@ -28,6 +32,14 @@ pub struct Shared {
     links: Mutex<HashMap<NodeId, LinkEntry>>,
     next_link: AtomicU64,
     pub shutdown: CancellationToken,
+    pub status: StatusBoard,
+    /// Bytes of frames sent to peers since the node started (frame bodies and length
+    /// prefixes, without QUIC and UDP overhead).
+    pub sent_bytes: AtomicU64,
+    /// Addresses of members found by mDNS, for the dialers.
+    discovered: Mutex<HashMap<NodeId, String>>,
+    /// Largest clock difference with a peer before a warning, in milliseconds.
+    pub clock_tolerance_ms: i64,
 }
 
 /// A registered link to a peer.
@@ -62,9 +74,9 @@ impl Drop for LinkGuard {
 }
 
 impl Shared {
-    pub fn new(node: Node) -> Result<Arc<Shared>, AppError> {
+    pub fn new(node: Node, clock_tolerance_ms: i64) -> Result<Arc<Shared>, AppError> {
         let settings = node.settings()?;
-        let shared = Shared::build(node, settings.facility_id)?;
+        let shared = Shared::build(node, settings.facility_id, clock_tolerance_ms)?;
         shared.refresh_policy()?;
         Ok(shared)
     }
@@ -77,7 +89,7 @@ impl Shared {
         facility_id: String,
         inviter: NodeId,
     ) -> Result<Arc<Shared>, AppError> {
-        let shared = Shared::build(node, facility_id)?;
+        let shared = Shared::build(node, facility_id, DEFAULT_CLOCK_TOLERANCE_MS)?;
         if let Some(listen) = listen {
             let _ = shared.listen.set(listen);
         }
@@ -92,19 +104,28 @@ impl Shared {
         Ok(shared)
     }
 
-    fn build(node: Node, facility_id: String) -> Result<Arc<Shared>, AppError> {
+    fn build(
+        node: Node,
+        facility_id: String,
+        clock_tolerance_ms: i64,
+    ) -> Result<Arc<Shared>, AppError> {
         let node_name = node.name()?;
+        let policy = MembershipPolicy::with_invitations(&node.dir.store_path());
         let (changes, _) = broadcast::channel(1024);
         Ok(Arc::new(Shared {
             node_id: node.node_id,
             node_name,
             facility_id,
             listen: OnceLock::new(),
-            policy: Arc::new(MembershipPolicy::default()),
+            policy: Arc::new(policy),
             changes,
             links: Mutex::new(HashMap::new()),
             next_link: AtomicU64::new(1),
             shutdown: CancellationToken::new(),
+            status: StatusBoard::default(),
+            discovered: Mutex::new(HashMap::new()),
+            sent_bytes: AtomicU64::new(0),
+            clock_tolerance_ms,
             node: Mutex::new(node),
         }))
     }
@@ -127,7 +148,7 @@ impl Shared {
         for doc in changed {
             let _no_receivers = self.changes.send(doc);
         }
-        self.refresh_invitations()
+        Ok(())
     }
 
     /// Updates the member set from the facility document.
@@ -136,13 +157,21 @@ impl Shared {
         let members = schema::read_members(node.facility_doc()?)?;
         self.policy.set_members(&members);
         drop(node);
-        self.refresh_invitations()
+        self.close_non_members();
+        Ok(())
     }
 
-    fn refresh_invitations(&self) -> Result<(), AppError> {
-        let open = crate::net::join::has_open_invitations(&self.node())?;
-        self.policy.set_open_invitations(open);
-        Ok(())
+    /// Closes the links of peers that are no longer members (removed by an admin).
+    fn close_non_members(&self) {
+        let Ok(links) = self.links.lock() else {
+            return;
+        };
+        for (peer, entry) in links.iter() {
+            if !self.policy.is_member(peer) {
+                tracing::info!(peer = %peer.short(), "closing the link of a removed member");
+                entry.cancel.cancel();
+            }
+        }
     }
 
     /// Registers a new link to `peer`, or returns `None` when an existing link is kept
@@ -178,6 +207,25 @@ impl Shared {
             id,
             cancel,
         })
+    }
+
+    /// Records an address found by discovery.
+    pub fn add_discovered(&self, peer: NodeId, address: String) {
+        if let Ok(mut discovered) = self.discovered.lock() {
+            discovered.insert(peer, address);
+        }
+    }
+
+    /// Addresses found by discovery, for members only.
+    pub fn discovered(&self) -> Vec<(NodeId, String)> {
+        let Ok(discovered) = self.discovered.lock() else {
+            return Vec::new();
+        };
+        discovered
+            .iter()
+            .filter(|(id, _)| self.policy.is_member(id))
+            .map(|(id, address)| (*id, address.clone()))
+            .collect()
     }
 
     pub fn is_linked(&self, peer: &NodeId) -> bool {
