@@ -329,6 +329,19 @@ impl FrameSender {
         Ok(())
     }
 
+    /// Writes `bytes` on the stream as they are, without a length prefix or any check.
+    /// Only for tests of how a receiver handles malformed input.
+    #[doc(hidden)]
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        self.stream
+            .write_all(bytes)
+            .await
+            .map_err(|source| TransportError::Write {
+                peer: self.peer,
+                source,
+            })
+    }
+
     /// Ends the stream after the frames already sent, so the peer's `recv` returns `None`.
     pub fn finish(&mut self) -> Result<(), TransportError> {
         self.stream

@@ -1,12 +1,16 @@
 //! Transport tests over real QUIC on 127.0.0.1: pinned mutual TLS, rejection on both
-//! sides, frames in both directions and a large sync message.
+//! sides, frames in both directions, a large sync message, and malformed frames from an
+//! accepted member.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use progmanager_sync::tls::AllowList;
-use progmanager_sync::{Frame, Identity, Link, NodeId, PeerPolicy, Pin, Transport};
+use progmanager_sync::{
+    Frame, FrameError, Identity, Link, MAX_FRAME_LEN, NodeId, PeerPolicy, Pin, Transport,
+    TransportError,
+};
 
 /// Upper bound of every test, far above the few milliseconds a loopback exchange takes.
 const TEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -231,6 +235,117 @@ async fn closed_endpoint_stops_accept() {
             Transport::bind(loopback(), &identity("server"), allow(&[])).expect("bind server");
         server.close();
         assert!(server.accept().await.is_none());
+    })
+    .await;
+}
+
+/// How the receiver must reject one malformed input.
+#[derive(Debug, Clone, Copy)]
+enum Rejection {
+    TooLong,
+    Truncated,
+    UnknownVersion,
+    UnknownTag,
+}
+
+impl Rejection {
+    fn matches(self, error: &TransportError) -> bool {
+        let source = match error {
+            TransportError::InvalidFrame { source, .. } => Some(source),
+            _ => None,
+        };
+        match self {
+            Rejection::TooLong => matches!(source, Some(FrameError::TooLong { .. })),
+            Rejection::Truncated => matches!(error, TransportError::TruncatedFrame { .. }),
+            Rejection::UnknownVersion => {
+                matches!(source, Some(FrameError::UnknownVersion { .. }))
+            }
+            Rejection::UnknownTag => matches!(source, Some(FrameError::UnknownTag { .. })),
+        }
+    }
+}
+
+#[tokio::test]
+async fn malformed_frames_from_member_are_errors() {
+    let oversized = u32::try_from(MAX_FRAME_LEN + 1).expect("16 MiB + 1 fits in u32");
+    let mut oversized_prefix = oversized.to_be_bytes().to_vec();
+    oversized_prefix.extend_from_slice(&[1, 7]);
+    // (name, bytes written, whether the stream is finished after them, expected error)
+    let cases: [(&str, Vec<u8>, bool, Rejection); 6] = [
+        (
+            "oversized length prefix",
+            oversized_prefix,
+            false,
+            Rejection::TooLong,
+        ),
+        (
+            "truncated body",
+            vec![0, 0, 0, 20, 1, 1, 0, 0],
+            true,
+            Rejection::Truncated,
+        ),
+        (
+            "truncated length prefix",
+            vec![0, 0],
+            true,
+            Rejection::Truncated,
+        ),
+        (
+            "unknown version",
+            vec![0, 0, 0, 2, 9, 7],
+            false,
+            Rejection::UnknownVersion,
+        ),
+        (
+            "unknown tag",
+            vec![0, 0, 0, 2, 1, 0xEE],
+            false,
+            Rejection::UnknownTag,
+        ),
+        // Text from a client that speaks another protocol: "GET " read as a length is
+        // about 1.2 GB, above the maximum.
+        (
+            "garbage",
+            b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+            false,
+            Rejection::TooLong,
+        ),
+    ];
+
+    with_timeout(async {
+        let (server_id, server, client_id, client) = mutual_pair();
+        let server_addr = server.local_addr().expect("server address");
+
+        for (name, bytes, finish, expected) in cases {
+            let mut outgoing = client
+                .connect(server_addr, Pin::Exactly(server_id.node_id()))
+                .await
+                .expect("connect");
+            outgoing
+                .sender
+                .send_raw(&bytes)
+                .await
+                .expect("write raw bytes");
+            if finish {
+                outgoing.sender.finish().expect("finish");
+            }
+
+            let mut incoming = accept_link(&server).await;
+            assert_eq!(
+                incoming.peer,
+                client_id.node_id(),
+                "{name}: policy accepted the client"
+            );
+            let result = incoming.receiver.recv().await;
+            let error = result.expect_err(name);
+            assert!(
+                expected.matches(&error),
+                "{name}: expected {expected:?}, got {error}"
+            );
+            // The client link stays open until the server has read, so no case ends as
+            // a closed connection instead of the malformed input.
+            drop(outgoing);
+        }
     })
     .await;
 }
