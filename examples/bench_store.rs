@@ -64,6 +64,7 @@ fn acknowledgement_latency(root: &Path) -> anyhow::Result<()> {
             group: "LMCP",
             kind: "proton",
             samples: 1,
+            program: None,
         };
         let began = Instant::now();
         ops::start_session(&mut node, &admin, request)?;
@@ -170,6 +171,8 @@ fn write_year(path: &Path) -> anyhow::Result<usize> {
                 node: "0".repeat(64),
                 package: None,
                 booked_end: None,
+                program: None,
+                review: None,
             };
             let heads = doc.get_heads();
             doc.transact::<_, _, anyhow::Error>(|tx| Ok(schema::put_session(tx, &session)?))

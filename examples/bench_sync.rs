@@ -45,6 +45,8 @@ async fn start(dir: &DataDir, port: u16, learn: bool) -> anyhow::Result<Running>
         mdns: false,
         learn_addresses: learn,
         clock_tolerance_ms: 120_000,
+        heartbeat: Duration::from_secs(10),
+        http: None,
     };
     let stop = CancellationToken::new();
     let (ready, info) = oneshot::channel();
@@ -144,6 +146,7 @@ fn write_offline(dirs: &[DataDir]) -> anyhow::Result<()> {
                 group: "LMCP",
                 kind: "proton",
                 samples: 1,
+                program: None,
             };
             ops::start_session(&mut node, &admin, request)?;
             ops::stop_session(&mut node, &admin, "NMR", "")?;
@@ -258,6 +261,7 @@ async fn main() -> anyhow::Result<()> {
             group: "LMCP",
             kind: "latency",
             samples: 0,
+            program: None,
         };
         let written = Instant::now();
         let session = ops::start_session(&mut writer, &admin, request)?;

@@ -36,6 +36,8 @@ async fn start(dir: &DataDir, port: u16, peers: Vec<String>) -> anyhow::Result<R
         mdns: false,
         learn_addresses: false,
         clock_tolerance_ms: 120_000,
+        heartbeat: Duration::from_secs(10),
+        http: None,
     };
     let stop = CancellationToken::new();
     let (ready, address) = oneshot::channel();
@@ -89,6 +91,7 @@ fn log_sessions(
             group,
             kind: "measurement",
             samples: 1,
+            program: None,
         };
         ops::start_session(&mut node, &admin, request)?;
         ops::stop_session(&mut node, &admin, instrument, "ok")?;
@@ -141,6 +144,21 @@ async fn main() -> anyhow::Result<()> {
         join_facility(&dir(name), name, &invitation, Some("127.0.0.1:0")).await?;
         println!("{name} joined the facility");
     }
+    // Everyone meets the office once, so every node learns of every member.
+    let office_address = running_office.address.to_string();
+    let mut online = Vec::new();
+    for name in ["xrd", "sem", "nmr"] {
+        online.push(start(&dir(name), 0, vec![office_address.clone()]).await?);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for name in ["xrd", "sem", "nmr"] {
+        while ops::members(&Node::open(dir(name))?)?.len() < 4 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    for running in online {
+        running.stop().await;
+    }
     running_office.stop().await;
 
     // Partition: the instruments reach each other but not the office.
@@ -152,6 +170,16 @@ async fn main() -> anyhow::Result<()> {
     log_sessions(&dir("nmr"), "NMR", &["LMCP"], 10)?;
     for node in [&dir("xrd"), &dir("sem"), &dir("nmr")] {
         Node::open(node.clone())?.notify_running_node();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while session_count(&dir("nmr"))? < 45 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for name in ["xrd", "sem", "nmr"] {
+        println!(
+            "while partitioned, {name} holds {} sessions",
+            session_count(&dir(name))?
+        );
     }
     println!(
         "while partitioned, the office holds {} sessions",

@@ -24,6 +24,8 @@ pub enum Action<'a> {
     EditGroups,
     EditTariffs,
     EditUsers,
+    /// Define the control programs of instruments.
+    EditPrograms,
     EditSettings,
     ImportLogbook,
     ViewInvoices,
@@ -45,6 +47,7 @@ impl Action<'_> {
             Action::EditGroups => "action-edit-groups",
             Action::EditTariffs => "action-edit-tariffs",
             Action::EditUsers => "action-edit-users",
+            Action::EditPrograms => "action-edit-programs",
             Action::EditSettings => "action-edit-settings",
             Action::ImportLogbook => "action-import-logbook",
             Action::ViewInvoices => "action-view-invoices",
@@ -114,6 +117,7 @@ fn required_level(user: &User, action: &Action<'_>) -> Level {
         | Action::EditGroups
         | Action::EditTariffs
         | Action::EditUsers
+        | Action::EditPrograms
         | Action::EditSettings
         | Action::ImportLogbook
         | Action::ViewInvoices
@@ -172,6 +176,7 @@ mod tests {
             Action::EditGroups,
             Action::EditTariffs,
             Action::EditUsers,
+            Action::EditPrograms,
             Action::EditSettings,
             Action::ImportLogbook,
             Action::ViewInvoices,

@@ -112,6 +112,76 @@ impl fmt::Display for Level {
 pub struct Instrument {
     pub code: String,
     pub name: String,
+    /// Longest expected session in minutes; a longer one (a forgotten logout) is flagged
+    /// for review and its billing held until an admin settles it.
+    #[serde(default)]
+    pub max_minutes: Option<u32>,
+    /// Whether several sessions may run at once (e.g. with a sample changer).
+    #[serde(default)]
+    pub parallel: bool,
+    /// Whether a session can only be stopped with observations.
+    #[serde(default)]
+    pub require_observations: bool,
+}
+
+/// How a control program is tied to the usage counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProgramMode {
+    /// Started by the node with the session; its exit closes the session.
+    Light,
+    /// Runs continuously; the user starts and stops the counter.
+    Heavy,
+}
+
+impl ProgramMode {
+    pub fn code(self) -> &'static str {
+        match self {
+            ProgramMode::Light => "light",
+            ProgramMode::Heavy => "heavy",
+        }
+    }
+}
+
+impl FromStr for ProgramMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "light" => Ok(ProgramMode::Light),
+            "heavy" => Ok(ProgramMode::Heavy),
+            other => Err(other.to_string()),
+        }
+    }
+}
+
+/// An instrument's control program, launched and watched by the instrument's node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub instrument: String,
+    pub name: String,
+    pub mode: ProgramMode,
+    /// Path of the executable.
+    pub command: String,
+    pub args: Vec<String>,
+    /// Whether a second instance may run while one runs.
+    pub multiple_instances: bool,
+}
+
+/// A notebook entry written outside the session form: an incident, a maintenance or a
+/// safety record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotebookEntry {
+    pub id: Uuid,
+    pub instrument: String,
+    /// `incident`, `maintenance` or `safety`.
+    pub kind: String,
+    pub text: String,
+    pub author: String,
+    pub at: DateTime<Utc>,
+    /// The session running on the instrument when the entry was written, if any.
+    pub session: Option<Uuid>,
+    pub node: String,
 }
 
 /// A team or company that pays for sessions.
@@ -162,6 +232,13 @@ pub struct Session {
     /// steps (see `TariffRule::overrun_step_minutes`).
     #[serde(default)]
     pub booked_end: Option<DateTime<Utc>>,
+    /// Name of the control program the session runs with, if any.
+    #[serde(default)]
+    pub program: Option<String>,
+    /// Why the session awaits an admin's review (billing held), if it does: for example
+    /// `closed-at-heartbeat` after a crash or `over-max-length` for a forgotten logout.
+    #[serde(default)]
+    pub review: Option<String>,
 }
 
 /// One version of the price rule of one instrument for one billing category.

@@ -171,6 +171,8 @@ fn session(instrument: &str, group: &str, start: &str, end: &str) -> Session {
         node: "00".to_string(),
         package: None,
         booked_end: None,
+        program: None,
+        review: None,
     }
 }
 

@@ -31,9 +31,15 @@ const LOCK_MINUTES: i64 = 15;
 /// fifteen minutes. A success clears the count.
 pub fn login(node: &Node, login: Option<&str>) -> Result<User, AppError> {
     let login = login.ok_or(AppError::UserRequired)?;
-    let conn = node.store.connection();
+    check_not_locked(node, login)?;
+    let password = read_password(PASSWORD_VAR, &tr!("prompt-password", login = login), false)?;
+    check_password(node, login, &password)
+}
+
+/// Fails when `login` is locked on this node after repeated failures.
+pub fn check_not_locked(node: &Node, login: &str) -> Result<(), AppError> {
     let now = Utc::now().timestamp_millis();
-    if let Some(until) = locked_until(conn, login)
+    if let Some(until) = locked_until(node.store.connection(), login)
         && until > now
     {
         tracing::warn!(user = login, "login attempt on a locked login");
@@ -42,14 +48,21 @@ pub fn login(node: &Node, login: Option<&str>) -> Result<User, AppError> {
             minutes: (until - now + 59_999) / 60_000,
         });
     }
+    Ok(())
+}
 
-    let password = read_password(PASSWORD_VAR, &tr!("prompt-password", login = login), false)?;
+/// Checks `password` for `login` (already known not to be locked), counting failures;
+/// every interface (command line, web) logs users in through this function.
+pub fn check_password(node: &Node, login: &str, password: &str) -> Result<User, AppError> {
+    check_not_locked(node, login)?;
+    let conn = node.store.connection();
+    let now = Utc::now().timestamp_millis();
     let users = read_users(node.facility_doc()?)?;
     let user = users.into_iter().find(|u| u.login == login);
 
     // The same error for an unknown login and a wrong password, so logins cannot be probed.
     match user {
-        Some(user) if verify_password(&password, &user.password_hash) => {
+        Some(user) if verify_password(password, &user.password_hash) => {
             let _ = conn.execute("DELETE FROM login_failures WHERE login = ?1", [login]);
             if !user.active {
                 let denied = Denied::Disabled {

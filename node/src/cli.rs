@@ -78,6 +78,22 @@ pub enum Command {
     Backup(BackupArgs),
     /// Replace the store of this stopped node by a backup, after checking it
     Restore { file: PathBuf },
+    /// Define the control programs of instruments
+    #[command(subcommand)]
+    Program(ProgramCommand),
+    /// Write an incident, maintenance or safety record in an instrument's notebook
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Show an instrument's notebook: sessions with their observations, and entries
+    Notebook {
+        #[arg(long)]
+        instrument: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Sessions flagged for review (crashes, forgotten logouts), and their settlement
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Show the sync state of every peer
     Status {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -134,6 +150,9 @@ pub struct RunArgs {
     /// Dial only the --peer and configured addresses, not those other members published
     #[arg(long)]
     pub no_address_learning: bool,
+    /// Address of the local web interface, or `off` to serve none
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub http: String,
 }
 
 #[derive(Debug, Args)]
@@ -156,12 +175,83 @@ pub struct BackupArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ProgramCommand {
+    /// Add a control program to an instrument, or change it
+    Add {
+        name: String,
+        #[arg(long)]
+        instrument: String,
+        /// light: the node starts it and its exit stops the counter; heavy: it runs on,
+        /// the user starts and stops the counter
+        #[arg(long)]
+        mode: String,
+        /// Path of the executable
+        #[arg(long)]
+        command: String,
+        /// An argument of the program (repeatable)
+        #[arg(long = "arg", allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// Allow several instances to run at once
+        #[arg(long)]
+        multiple_instances: bool,
+    },
+    /// List the control programs
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Write an entry now; it is tied to the running session of the instrument, if any
+    Add {
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        text: String,
+        /// incident, maintenance or safety
+        #[arg(long, default_value = "incident")]
+        kind: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// List the sessions flagged for review
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Settle a flagged session: confirm it as recorded, or set its end
+    Resolve {
+        /// Session ID
+        id: String,
+        /// Keep the session as recorded
+        #[arg(long, conflicts_with = "end", required_unless_present = "end")]
+        confirm: bool,
+        /// Correct end, local time of the facility: YYYY-MM-DD HH:MM
+        #[arg(long)]
+        end: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum InstrumentCommand {
     /// Add an instrument, or rename an existing one
     Add {
         code: String,
         #[arg(long)]
         name: Option<String>,
+        /// Longest expected session in minutes; longer ones are flagged for review
+        #[arg(long)]
+        max_minutes: Option<u32>,
+        /// Allow several sessions at once on this instrument
+        #[arg(long)]
+        parallel: Option<bool>,
+        /// Require observations to stop a session
+        #[arg(long)]
+        require_observations: Option<bool>,
     },
     /// List the instruments
     List {
@@ -198,6 +288,39 @@ pub enum TariffCommand {
         instrument: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Show the tariff versions of an instrument in full, with any conflicting edits
+    Show {
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// Show every change of the tariffs of an instrument
+    History {
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// Replace or add tariffs from a TOML grid, all or nothing
+    Import { file: PathBuf },
+    /// Print the tariffs as a TOML grid
+    Export {
+        #[arg(long)]
+        instrument: Option<String>,
+    },
+    /// Keep one of the values of a tariff that two admins edited concurrently
+    Choose {
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        category: String,
+        /// Effective date of the version (YYYY-MM-DD), if it has one
+        #[arg(long)]
+        from: Option<String>,
+        /// Number of the value to keep, as `tariff show` lists them
+        choice: usize,
     },
 }
 
@@ -261,6 +384,9 @@ pub enum SessionCommand {
         kind: String,
         #[arg(long, default_value_t = 0)]
         samples: u32,
+        /// Control program the running node launches (light) or watches (heavy)
+        #[arg(long)]
+        program: Option<String>,
     },
     /// Stop the running session of an instrument
     Stop {
@@ -318,18 +444,67 @@ pub struct SessionsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct InvoiceArgs {
+    #[command(subcommand)]
+    pub command: Option<InvoiceCommand>,
     /// First day of the period (YYYY-MM-DD)
-    #[arg(long)]
-    pub from: String,
+    #[arg(long, required = true)]
+    pub from: Option<String>,
     /// Last day of the period, included (YYYY-MM-DD)
-    #[arg(long)]
-    pub to: String,
+    #[arg(long, required = true)]
+    pub to: Option<String>,
     /// Bill only this group
     #[arg(long)]
     pub group: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = InvoiceFormat::Table)]
+    pub format: InvoiceFormat,
+    /// Write the invoice to FILE instead of the standard output (needed for xlsx and pdf)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Issue the invoice: give it a number, freeze its lines and mark its sessions invoiced
+    #[arg(long)]
+    pub issue: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvoiceCommand {
+    /// Cancel an issued invoice with a credit note (on the billing office node)
+    Credit {
+        /// Number of the invoice, e.g. 2026-0001
+        number: String,
+    },
+    /// List the issued invoices and credit notes
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show or export an issued invoice as it was frozen
+    Show {
+        /// Number of the invoice or credit note, e.g. 2026-0001
+        number: String,
+        #[arg(long, value_enum, default_value_t = InvoiceFormat::Table)]
+        format: InvoiceFormat,
+        /// Write the document to FILE instead of the standard output (needed for xlsx and pdf)
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Show the node that issues invoices, or make NODE-ID that node (administrators)
+    Office {
+        /// Node ID (64 hex digits) as `member list` shows it
+        #[arg(value_name = "NODE-ID")]
+        node_id: Option<String>,
+    },
+}
+
+/// Output formats of an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InvoiceFormat {
+    Table,
+    Csv,
+    Json,
+    Xlsx,
+    Pdf,
 }
 
 #[derive(Debug, Subcommand)]

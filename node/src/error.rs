@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use progmanager_model::billing::BillingError;
+use progmanager_model::grid::GridImportError;
 use progmanager_model::logbook::{LogbookError, LogbookErrorKind};
 use progmanager_model::permissions::{Action, Denied};
 use progmanager_sync::identity::IdentityError;
@@ -22,6 +23,26 @@ pub enum AppError {
     AlreadyInitialized { dir: PathBuf },
     #[error("another node is running on data directory {dir} (process {pid})")]
     AlreadyRunning { dir: PathBuf, pid: String },
+    #[error("{file}: {error}")]
+    TariffGrid {
+        file: PathBuf,
+        error: Box<progmanager_model::grid::GridImportError>,
+    },
+    #[error("the tariff of {instrument} for {category} has no conflicting values")]
+    NoTariffConflict {
+        instrument: String,
+        category: String,
+    },
+    #[error("instrument {instrument}: a session stops only with observations")]
+    ObservationsRequired { instrument: String },
+    #[error("instrument {instrument} has no program {name:?}")]
+    UnknownProgram { instrument: String, name: String },
+    #[error("no node runs on this data directory to launch and watch the program")]
+    ProgramNeedsNode,
+    #[error("program {name:?} already runs and allows one instance")]
+    ProgramAlreadyRunning { name: String },
+    #[error("the node did not launch program {name:?}: {reason}")]
+    ProgramNotLaunched { name: String, reason: String },
     #[error("unknown member node {id}")]
     UnknownMember { id: String },
     #[error("a node cannot remove itself")]
@@ -93,6 +114,8 @@ pub enum AppError {
     JoinFailed { detail: String },
     #[error("network error: {detail}")]
     Network { detail: String },
+    #[error(transparent)]
+    Invoice(#[from] crate::invoice::InvoiceError),
     #[error("the document data is invalid: {0}")]
     Schema(#[from] progmanager_model::schema::SchemaError),
 }
@@ -150,6 +173,35 @@ impl AppError {
             AppError::UnknownSession { id } => tr!("error-unknown-session", id = id.clone()),
             AppError::UnknownRecord { id } => tr!("error-unknown-record", id = id.clone()),
             AppError::UnknownMember { id } => tr!("error-unknown-member", id = id.clone()),
+            AppError::ObservationsRequired { instrument } => {
+                tr!(
+                    "error-observations-required",
+                    instrument = instrument.clone()
+                )
+            }
+            AppError::UnknownProgram { instrument, name } => tr!(
+                "error-unknown-program",
+                instrument = instrument.clone(),
+                name = name.clone()
+            ),
+            AppError::ProgramNeedsNode => tr!("error-program-needs-node"),
+            AppError::ProgramAlreadyRunning { name } => {
+                tr!("error-program-already-running", name = name.clone())
+            }
+            AppError::ProgramNotLaunched { name, reason } => tr!(
+                "error-program-not-launched",
+                name = name.clone(),
+                reason = reason.clone()
+            ),
+            AppError::TariffGrid { file, error } => localize_grid(file, error),
+            AppError::NoTariffConflict {
+                instrument,
+                category,
+            } => tr!(
+                "error-no-tariff-conflict",
+                instrument = instrument.clone(),
+                category = category.clone()
+            ),
             AppError::RemoveSelf => tr!("error-remove-self"),
             AppError::Io { path, message } => tr!(
                 "error-io",
@@ -205,6 +257,7 @@ impl AppError {
             AppError::JoinFailed { detail } => tr!("error-join-failed", detail = detail.clone()),
             AppError::Network { detail } => tr!("error-network", detail = detail.clone()),
             AppError::Schema(err) => tr!("error-schema", detail = err.to_string()),
+            AppError::Invoice(err) => err.localized(),
         }
     }
 }
@@ -321,5 +374,53 @@ fn localize_billing(err: &BillingError) -> String {
             tr!("billing-overflow", session = session.to_string())
         }
         BillingError::TotalOverflow => tr!("billing-overflow", session = "-"),
+    }
+}
+
+fn localize_grid(file: &std::path::Path, error: &GridImportError) -> String {
+    let file = file.display().to_string();
+    match error {
+        GridImportError::Syntax {
+            line,
+            field,
+            value,
+            message,
+        } => tr!(
+            "tariff-grid-syntax",
+            file = file,
+            line = *line,
+            field = field.clone().unwrap_or_default(),
+            value = value.clone().unwrap_or_default(),
+            detail = message.clone()
+        ),
+        GridImportError::InvalidRule {
+            line,
+            instrument,
+            category,
+            source,
+        } => tr!(
+            "tariff-grid-invalid-rule",
+            file = file,
+            line = *line,
+            instrument = instrument.clone(),
+            category = category.code(),
+            field = source.field.to_string(),
+            value = source.value.clone(),
+            detail = source.reason.to_string()
+        ),
+        GridImportError::Duplicate {
+            line,
+            first_line,
+            instrument,
+            category,
+            ..
+        } => tr!(
+            "tariff-grid-duplicate",
+            file = file,
+            line = *line,
+            first = *first_line,
+            instrument = instrument.clone(),
+            category = category.code()
+        ),
     }
 }

@@ -17,10 +17,27 @@ pub enum Lang {
     Fr,
 }
 
-pub const EN_FTL: &str = include_str!("../locales/en/progmanager.ftl");
-pub const FR_FTL: &str = include_str!("../locales/fr/progmanager.ftl");
+/// The English message files; each has a French twin in [`FR_FTL`], in the same order.
+pub const EN_FTL: &[&str] = &[
+    include_str!("../locales/en/progmanager.ftl"),
+    include_str!("../locales/en/invoices.ftl"),
+    include_str!("../locales/en/web.ftl"),
+];
+pub const FR_FTL: &[&str] = &[
+    include_str!("../locales/fr/progmanager.ftl"),
+    include_str!("../locales/fr/invoices.ftl"),
+    include_str!("../locales/fr/web.ftl"),
+];
 
-static BUNDLE: OnceLock<(Lang, FluentBundle<FluentResource>)> = OnceLock::new();
+/// The language of this process's messages (command line, logs), chosen once.
+static LANG: OnceLock<Lang> = OnceLock::new();
+
+thread_local! {
+    /// Language that overrides [`LANG`] on this thread inside [`in_lang`].
+    static SCOPED_LANG: std::cell::Cell<Option<Lang>> = const { std::cell::Cell::new(None) };
+}
+static EN_BUNDLE: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+static FR_BUNDLE: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
 
 impl Lang {
     /// Parses a language tag or locale such as `fr`, `fr_FR.UTF-8` or `en-GB`.
@@ -54,40 +71,62 @@ impl Lang {
 }
 
 fn build_bundle(lang: Lang) -> FluentBundle<FluentResource> {
-    let (id, source) = match lang {
+    let (id, sources) = match lang {
         Lang::En => (langid!("en"), EN_FTL),
         Lang::Fr => (langid!("fr"), FR_FTL),
     };
-    let resource = FluentResource::try_new(source.to_string())
-        .expect("the embedded Fluent files are checked by the i18n tests");
     let mut bundle = FluentBundle::new_concurrent(vec![id]);
     bundle.set_use_isolating(false);
-    bundle
-        .add_resource(resource)
-        .expect("the embedded Fluent files define each message once");
+    for source in sources {
+        let resource = FluentResource::try_new(source.to_string())
+            .expect("the embedded Fluent files are checked by the i18n tests");
+        bundle
+            .add_resource(resource)
+            .expect("the embedded Fluent files define each message once");
+    }
     bundle
 }
 
 /// Chooses the language for this process; later calls keep the first choice.
 pub fn init(lang: Lang) {
-    let _ = BUNDLE.get_or_init(|| (lang, build_bundle(lang)));
+    let _ = LANG.get_or_init(|| lang);
 }
 
-/// The language in use.
+/// Returns the language of this process's messages, or of the enclosing [`in_lang`] call.
 pub fn lang() -> Lang {
-    bundle().0
+    SCOPED_LANG
+        .with(|scoped| scoped.get())
+        .unwrap_or_else(|| *LANG.get_or_init(Lang::from_env))
 }
 
-fn bundle() -> &'static (Lang, FluentBundle<FluentResource>) {
-    BUNDLE.get_or_init(|| {
-        let lang = Lang::from_env();
-        (lang, build_bundle(lang))
-    })
+/// Runs `f` with `tr!` formatting in `lang` on this thread, so that messages built by
+/// shared code (such as [`crate::error::AppError::localized`]) follow one web request's
+/// language. `f` must not await: the override is per thread.
+pub fn in_lang<T>(lang: Lang, f: impl FnOnce() -> T) -> T {
+    let previous = SCOPED_LANG.with(|scoped| scoped.replace(Some(lang)));
+    let result = f();
+    SCOPED_LANG.with(|scoped| scoped.set(previous));
+    result
 }
 
-/// Formats message `id` with `args`; a missing message shows its ID, never panics.
+/// Returns the bundle of `lang`, built on first use.
+fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
+    match lang {
+        Lang::En => EN_BUNDLE.get_or_init(|| build_bundle(Lang::En)),
+        Lang::Fr => FR_BUNDLE.get_or_init(|| build_bundle(Lang::Fr)),
+    }
+}
+
+/// Formats message `id` with `args` in the process language; a missing message shows its
+/// ID, never panics.
 pub fn message(id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
-    let (_, bundle) = bundle();
+    message_in(lang(), id, args)
+}
+
+/// Formats message `id` with `args` in `lang`, for interfaces that serve users of both
+/// languages at once (the web interface). A missing message shows its ID.
+pub fn message_in(lang: Lang, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+    let bundle = bundle(lang);
     let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
         return id.to_string();
     };
@@ -120,15 +159,21 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn ids(source: &str) -> BTreeSet<String> {
-        let resource = FluentResource::try_new(source.to_string()).expect("valid Fluent file");
-        resource
-            .entries()
-            .filter_map(|entry| match entry {
-                fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
-                _ => None,
-            })
-            .collect()
+    fn ids(sources: &[&str]) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for source in sources {
+            let resource = FluentResource::try_new(source.to_string()).expect("valid Fluent file");
+            for entry in resource.entries() {
+                if let fluent_syntax::ast::Entry::Message(m) = entry {
+                    assert!(
+                        out.insert(m.id.name.to_string()),
+                        "message {} defined twice",
+                        m.id.name
+                    );
+                }
+            }
+        }
+        out
     }
 
     #[test]

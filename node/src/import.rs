@@ -144,6 +144,8 @@ fn session_from_row(node: &Node, instrument: &str, row: &LogbookRow) -> Session 
         node: node.node_id.to_string(),
         package: None,
         booked_end: None,
+        program: None,
+        review: None,
     }
 }
 

@@ -98,6 +98,10 @@ pub struct Config {
     /// times come from the clock of the node that records them.
     #[serde(default = "default_clock_tolerance")]
     pub clock_tolerance_secs: u64,
+    /// Seconds between heartbeats of open sessions: after a crash, a session is closed at
+    /// its last heartbeat, so this is the most usage a crash can lose.
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_secs: u64,
     /// Folder the running node copies its store to (a USB disk, a network share).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_dir: Option<PathBuf>,
@@ -110,6 +114,10 @@ pub struct Config {
     /// Number of backups kept in the folder.
     #[serde(default = "default_backup_keep")]
     pub backup_keep: usize,
+}
+
+fn default_heartbeat() -> u64 {
+    10
 }
 
 fn default_backup_minutes() -> u64 {
@@ -132,6 +140,7 @@ impl Default for Config {
             mdns: false,
             learn_addresses: true,
             clock_tolerance_secs: default_clock_tolerance(),
+            heartbeat_secs: default_heartbeat(),
             backup_dir: None,
             backup_every_minutes: default_backup_minutes(),
             backup_after_changes: default_backup_changes(),
@@ -173,6 +182,9 @@ pub struct RunState {
     pub listen: String,
     /// Loopback UDP port on which a datagram asks the node to load new writes at once.
     pub notify_port: u16,
+    /// Bound address of the local web interface, when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
 }
 
 impl RunState {

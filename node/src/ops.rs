@@ -131,12 +131,50 @@ pub fn add_instrument(
     validate_code("instrument", code)?;
     let existing = instruments(node)?.into_iter().find(|i| i.code == code);
     let instrument = Instrument {
+        max_minutes: existing.as_ref().and_then(|i| i.max_minutes),
+        parallel: existing.as_ref().is_some_and(|i| i.parallel),
+        require_observations: existing.as_ref().is_some_and(|i| i.require_observations),
         code: code.to_string(),
         name: name
             .map(str::to_string)
             .or(existing.map(|i| i.name))
             .unwrap_or_else(|| code.to_string()),
     };
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::put_instrument(tx, &instrument)?)
+        })
+    })?;
+    Ok(instrument)
+}
+
+/// Counter rules of an instrument; `None` leaves a rule as it is.
+#[derive(Debug, Default, Clone)]
+pub struct InstrumentRules {
+    /// Longest expected session in minutes; 0 removes the limit.
+    pub max_minutes: Option<u32>,
+    pub parallel: Option<bool>,
+    pub require_observations: Option<bool>,
+}
+
+pub fn set_instrument_rules(
+    node: &mut Node,
+    user: &User,
+    code: &str,
+    rules: &InstrumentRules,
+) -> Result<Instrument, AppError> {
+    require(user, Action::EditInstruments)?;
+    let mut instrument = require_instrument(node, code)?;
+    if let Some(minutes) = rules.max_minutes {
+        instrument.max_minutes = (minutes > 0).then_some(minutes);
+    }
+    if let Some(parallel) = rules.parallel {
+        instrument.parallel = parallel;
+    }
+    if let Some(required) = rules.require_observations {
+        instrument.require_observations = required;
+    }
     let author = node.author(&user.login);
     node.store.write(&author, |batch| {
         batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
@@ -180,6 +218,66 @@ pub fn set_tariff(node: &mut Node, user: &User, tariff: Tariff) -> Result<Tariff
     node.store.write(&author, |batch| {
         batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
             Ok(schema::put_tariff(tx, &tariff)?)
+        })
+    })?;
+    Ok(tariff)
+}
+
+/// Writes a whole grid of tariff versions in one atomic batch; every instrument must exist.
+pub fn set_tariffs(node: &mut Node, user: &User, tariffs: &[Tariff]) -> Result<usize, AppError> {
+    require(user, Action::EditTariffs)?;
+    for tariff in tariffs {
+        require_instrument(node, &tariff.instrument)?;
+    }
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            for tariff in tariffs {
+                schema::put_tariff(tx, tariff)?;
+            }
+            Ok(())
+        })
+    })?;
+    Ok(tariffs.len())
+}
+
+/// Settles a conflict on a tariff version by keeping value number `choice` (from 1) of
+/// those `tariff show` lists.
+pub fn choose_tariff(
+    node: &mut Node,
+    user: &User,
+    instrument: &str,
+    category: Category,
+    from: Option<NaiveDate>,
+    choice: usize,
+) -> Result<Tariff, AppError> {
+    require(user, Action::EditTariffs)?;
+    let conflicts = schema::read_tariff_conflicts(node.facility_doc()?)?;
+    let conflict = conflicts
+        .into_iter()
+        .find(|c| {
+            c.current.instrument == instrument
+                && c.current.category == category
+                && c.current.effective_from == from
+        })
+        .ok_or_else(|| AppError::NoTariffConflict {
+            instrument: instrument.to_string(),
+            category: category.code().to_string(),
+        })?;
+    let count = conflict.values.len();
+    let rule = conflict
+        .values
+        .into_iter()
+        .nth(choice.wrapping_sub(1))
+        .ok_or_else(|| AppError::invalid("choice", format!("{choice} (1 to {count})")))?;
+    let tariff = Tariff {
+        rule,
+        ..conflict.current
+    };
+    let author = node.author(&user.login);
+    node.store.write(&author, |batch| {
+        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
+            Ok(schema::replace_tariff(tx, &tariff)?)
         })
     })?;
     Ok(tariff)
@@ -252,6 +350,8 @@ pub struct StartSession<'a> {
     pub group: &'a str,
     pub kind: &'a str,
     pub samples: u32,
+    /// Control program the running node launches or watches for this session.
+    pub program: Option<&'a str>,
 }
 
 pub fn start_session(
@@ -265,9 +365,17 @@ pub fn start_session(
             group: request.group,
         },
     )?;
-    require_instrument(node, request.instrument)?;
+    let instrument = require_instrument(node, request.instrument)?;
     require_group(node, request.group)?;
-    if let Some(open) = open_session(node, request.instrument)? {
+    if let Some(program) = request.program {
+        crate::counter::program(node, request.instrument, program)?;
+    }
+    let busy = if instrument.parallel {
+        None
+    } else {
+        open_session(node, request.instrument)?
+    };
+    if let Some(open) = busy {
         let tz = node.timezone()?;
         return Err(AppError::InstrumentBusy {
             instrument: request.instrument.to_string(),
@@ -294,6 +402,8 @@ pub fn start_session(
         node: node.node_id.to_string(),
         package: None,
         booked_end: None,
+        program: request.program.map(str::to_string),
+        review: None,
     };
     let doc_id = schema::logbook_doc_id(&session.instrument, session.start.year());
     let author = node.author(&user.login);
@@ -314,6 +424,12 @@ pub fn stop_session(
     let mut session = open_session(node, instrument)?.ok_or_else(|| AppError::NoOpenSession {
         instrument: instrument.to_string(),
     })?;
+    if observations.trim().is_empty() && require_instrument(node, instrument)?.require_observations
+    {
+        return Err(AppError::ObservationsRequired {
+            instrument: instrument.to_string(),
+        });
+    }
     require(
         user,
         Action::StopSession {
@@ -448,6 +564,8 @@ pub struct SessionEdit {
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
     pub billable: Option<bool>,
+    /// `Some(None)` clears the review flag, `Some(Some(reason))` sets it.
+    pub review: Option<Option<String>>,
 }
 
 /// Corrects a recorded session, writing only the fields that change so that concurrent
@@ -461,6 +579,15 @@ pub fn edit_session(
     require(admin, Action::EditSessions)?;
     let unknown = || AppError::UnknownSession { id: id.to_string() };
     let doc_id = node.store.session_doc(id)?.ok_or_else(unknown)?;
+    // An issued invoice froze this session's line: changing the session would make the
+    // records disagree with a document the finance office already holds.
+    if let Some(invoice) = crate::invoice::records::invoice_of_session(node, id)? {
+        return Err(crate::invoice::InvoiceError::SessionInvoiced {
+            session: id.to_string(),
+            invoice,
+        }
+        .into());
+    }
     let mut session = node
         .store
         .doc(&doc_id)
@@ -508,6 +635,9 @@ fn apply_edit(session: &mut Session, edit: &SessionEdit) {
     if let Some(billable) = edit.billable {
         session.billable = billable;
     }
+    if let Some(review) = &edit.review {
+        session.review = review.clone();
+    }
 }
 
 impl SessionEdit {
@@ -522,6 +652,7 @@ impl SessionEdit {
             ("start", self.start.is_some()),
             ("end", self.end.is_some()),
             ("billable", self.billable.is_some()),
+            ("review", self.review.is_some()),
         ];
         for (name, set) in named {
             if set {

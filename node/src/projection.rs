@@ -7,16 +7,23 @@
 //! sessions the change touched (found from Automerge's diff of the heads before and after).
 //! So the table always matches the committed documents. When the table's layout version
 //! differs from [`VERSION`], it is rebuilt from the documents at open.
+//!
+//! The `invoiced_sessions` table follows the same rule for the `invoices/YEAR` documents:
+//! one row per session of each issued invoice that no credit note cancelled, rewritten
+//! for the whole document whenever it changes (such a document holds one year of
+//! invoices, a small number).
+
+use std::collections::HashMap;
 
 use automerge::{Automerge, ChangeHash, Prop};
 use chrono::DateTime;
 use progmanager_model::Session;
 use progmanager_model::schema::{self, DocKind, SchemaError};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 /// Layout version of the derived tables; bump it to rebuild them on upgrade.
-pub const VERSION: &str = "2";
+pub const VERSION: &str = "4";
 
 pub const SCHEMA_SQL: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -33,10 +40,19 @@ CREATE TABLE IF NOT EXISTS sessions (
     billable INTEGER NOT NULL,
     node TEXT NOT NULL,
     package TEXT,
-    booked_end_ms INTEGER
+    booked_end_ms INTEGER,
+    program TEXT,
+    review TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start_ms);
 CREATE INDEX IF NOT EXISTS sessions_open ON sessions(instrument) WHERE end_ms IS NULL;
+CREATE TABLE IF NOT EXISTS invoiced_sessions (
+    session_id TEXT NOT NULL,
+    invoice TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (session_id, invoice)
+);
+CREATE INDEX IF NOT EXISTS invoiced_sessions_doc ON invoiced_sessions(doc);
 ";
 
 /// Errors while deriving the tables.
@@ -48,16 +64,27 @@ pub enum ProjectionError {
     Schema(#[from] SchemaError),
 }
 
-/// Updates the rows of the sessions that `doc` changed since `before`.
+/// Updates the rows derived from what `doc` changed since `before`.
 pub fn project_change(
     conn: &Connection,
     doc_id: &str,
     doc: &Automerge,
     before: &[ChangeHash],
 ) -> Result<(), ProjectionError> {
-    if !matches!(schema::doc_kind(doc_id), Some(DocKind::Logbook { .. })) {
-        return Ok(());
+    match schema::doc_kind(doc_id) {
+        Some(DocKind::Logbook { .. }) => project_logbook(conn, doc_id, doc, before),
+        Some(DocKind::Invoices { .. }) => project_invoices(conn, doc_id, doc),
+        _ => Ok(()),
     }
+}
+
+/// Updates the rows of the sessions that `doc` changed since `before`.
+fn project_logbook(
+    conn: &Connection,
+    doc_id: &str,
+    doc: &Automerge,
+    before: &[ChangeHash],
+) -> Result<(), ProjectionError> {
     let after = doc.get_heads();
     let mut keys: Vec<String> = doc
         .diff(before, &after)
@@ -101,8 +128,8 @@ fn project_session(
     conn.execute(
         "INSERT OR REPLACE INTO sessions
          (id, doc, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node,
-          package, booked_end_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+          package, booked_end_ms, program, review)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
             session.id.to_string(),
             doc_id,
@@ -118,9 +145,59 @@ fn project_session(
             session.node,
             session.package,
             session.booked_end.map(|e| e.timestamp_millis()),
+            session.program,
+            session.review,
         ],
     )?;
     Ok(())
+}
+
+/// Rewrites the `invoiced_sessions` rows of one invoices document.
+fn project_invoices(
+    conn: &Connection,
+    doc_id: &str,
+    doc: &Automerge,
+) -> Result<(), ProjectionError> {
+    conn.execute("DELETE FROM invoiced_sessions WHERE doc = ?1", [doc_id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT OR REPLACE INTO invoiced_sessions (session_id, invoice, doc) VALUES (?1, ?2, ?3)",
+    )?;
+    // A document received from a peer is empty until its first changes arrive.
+    let invoices = match schema::read_invoices(doc) {
+        Err(SchemaError::MissingRoot(_)) => Vec::new(),
+        other => other?,
+    };
+    for invoice in invoices {
+        if !invoice.is_active_invoice() {
+            continue;
+        }
+        let number = invoice.number.to_string();
+        for session in &invoice.sessions {
+            insert.execute(params![session.to_string(), number, doc_id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Number of the issued, not credited invoice that bills session `id`, if any.
+pub fn invoice_of_session(conn: &Connection, id: &str) -> Result<Option<String>, rusqlite::Error> {
+    conn.query_row(
+        "SELECT invoice FROM invoiced_sessions WHERE session_id = ?1 ORDER BY invoice LIMIT 1",
+        [id],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+/// Every session billed by an issued, not credited invoice, with that invoice's number.
+pub fn invoiced_sessions(conn: &Connection) -> Result<HashMap<Uuid, String>, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached("SELECT session_id, invoice FROM invoiced_sessions")?;
+    let rows = stmt.query_map([], |row| {
+        let id: String = row.get(0)?;
+        let id = Uuid::parse_str(&id).map_err(|e| invalid_column(0, e))?;
+        Ok((id, row.get(1)?))
+    })?;
+    rows.collect()
 }
 
 /// Rebuilds the derived tables from the documents, with the current layout.
@@ -128,7 +205,7 @@ pub fn rebuild<'a>(
     conn: &Connection,
     docs: impl Iterator<Item = (&'a str, &'a Automerge)>,
 ) -> Result<(), ProjectionError> {
-    conn.execute_batch("DROP TABLE IF EXISTS sessions")?;
+    conn.execute_batch("DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS invoiced_sessions")?;
     conn.execute_batch(SCHEMA_SQL)?;
     for (doc_id, doc) in docs {
         project_change(conn, doc_id, doc, &[])?;
@@ -155,7 +232,7 @@ pub fn query_sessions(
 ) -> Result<Vec<Session>, rusqlite::Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node,
-                package, booked_end_ms
+                package, booked_end_ms, program, review
          FROM sessions
          WHERE (?1 IS NULL OR instrument = ?1)
            AND (?2 = 0 OR end_ms IS NULL)
@@ -193,6 +270,8 @@ pub fn query_sessions(
                 booked_end: row
                     .get::<_, Option<i64>>(12)?
                     .and_then(DateTime::from_timestamp_millis),
+                program: row.get(13)?,
+                review: row.get(14)?,
             })
         },
     )?;

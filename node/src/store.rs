@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS peer_status (
     clock_skew_ms INTEGER,
     docs TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS heartbeats (
+    session_id TEXT PRIMARY KEY,
+    last_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS program_runs (
+    session_id TEXT PRIMARY KEY,
+    program TEXT NOT NULL,
+    pid INTEGER,
+    started_ms INTEGER NOT NULL,
+    ended_ms INTEGER,
+    error TEXT
+);
 CREATE TABLE IF NOT EXISTS login_failures (
     login TEXT PRIMARY KEY,
     count INTEGER NOT NULL,
@@ -471,7 +483,13 @@ impl Batch<'_> {
 
     fn open_doc(&mut self, doc_id: &str) -> Result<(), StoreError> {
         let store = &mut *self.store;
-        if !store.docs.contains_key(doc_id) {
+        // A document announced by a peer is held empty until its changes arrive; a local
+        // write to it starts from the genesis like a new document.
+        let is_empty = store
+            .docs
+            .get(doc_id)
+            .is_some_and(|doc| doc.get_heads().is_empty());
+        if !store.docs.contains_key(doc_id) || is_empty {
             let mut doc = schema::genesis(doc_id)
                 .ok_or_else(|| StoreError::UnknownDoc(doc_id.to_string()))?;
             doc.set_actor(store.actor.clone());
@@ -537,6 +555,8 @@ mod tests {
             node: "test".into(),
             package: None,
             booked_end: None,
+            program: None,
+            review: None,
         }
     }
 

@@ -23,6 +23,8 @@ pub struct TestNode {
     pub dir: PathBuf,
     /// Sync port, fixed after the first start so peers find the node again after a restart.
     pub port: Option<u16>,
+    /// Address of the web interface while the node runs, from `run.json`.
+    pub http: Option<String>,
     child: Option<Child>,
 }
 
@@ -32,6 +34,7 @@ impl TestNode {
             name: name.to_string(),
             dir: root.join(name),
             port: None,
+            http: None,
             child: None,
         }
     }
@@ -138,6 +141,7 @@ impl TestNode {
         let child = self
             .command()
             .args(["run", "--no-mdns", "--listen", &listen])
+            .args(["--http", "127.0.0.1:0"])
             .args(extra)
             .env("RUST_LOG", "progmanager_node=debug,info")
             .stdout(Stdio::null())
@@ -156,6 +160,7 @@ impl TestNode {
             .expect("listen address in run.json");
         let port = listen.rsplit(':').next().and_then(|p| p.parse().ok());
         self.port = port;
+        self.http = state["http"].as_str().map(str::to_string);
     }
 
     /// Stops the node with SIGTERM and waits for it.

@@ -72,6 +72,10 @@ pub struct Invoice {
     /// Sessions of the period that are still running and so are not priced. The billing
     /// office has to close them before the invoice is final.
     pub open_sessions: Vec<Uuid>,
+    /// Sessions of the period flagged for review (a crash, a forgotten logout): their
+    /// billing is held until an admin confirms or corrects them.
+    #[serde(default)]
+    pub held_sessions: Vec<Uuid>,
 }
 
 /// The lines of one billing group.
@@ -195,6 +199,7 @@ pub fn compute_invoice(
     let mut ledger = Ledger::default();
     let mut lines_by_group: BTreeMap<&str, (&BillingGroup, Vec<InvoiceLine>)> = BTreeMap::new();
     let mut open_sessions = Vec::new();
+    let mut held_sessions = Vec::new();
     for session in ordered {
         if !request.includes(session) {
             // Earlier sessions only feed the ledger; their errors belong to their own
@@ -210,6 +215,10 @@ pub fn compute_invoice(
             open_sessions.push(session.id);
             continue;
         };
+        if session.review.is_some() {
+            held_sessions.push(session.id);
+            continue;
+        }
         let group = groups_by_code.get(session.group.as_str()).ok_or_else(|| {
             BillingError::UnknownGroup {
                 session: session.id,
@@ -240,6 +249,7 @@ pub fn compute_invoice(
         total_vat,
         total_including_vat,
         open_sessions,
+        held_sessions,
     })
 }
 

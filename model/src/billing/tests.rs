@@ -81,6 +81,8 @@ fn session(group: &str, start: &str, end: &str) -> Session {
         node: "00".to_string(),
         package: None,
         booked_end: None,
+        program: None,
+        review: None,
     }
 }
 
@@ -119,6 +121,8 @@ fn logbook_sessions() -> Vec<Session> {
             node: "00".to_string(),
             package: None,
             booked_end: None,
+            program: None,
+            review: None,
         })
         .collect()
 }
@@ -553,6 +557,8 @@ fn session_strategy() -> impl Strategy<Value = Session> {
                 node: "00".to_string(),
                 package: None,
                 booked_end: None,
+                program: None,
+                review: None,
             }
         })
 }

@@ -5,7 +5,7 @@ use automerge::{ObjType, ReadDoc, ScalarValue};
 
 use super::value::{Record, SchemaError, map_entries, root_map};
 use crate::tariff::TariffRule;
-use crate::types::{BillingGroup, Category, Instrument, Level, Tariff, User};
+use crate::types::{BillingGroup, Category, Instrument, Level, Program, Tariff, User};
 
 /// Facility-wide settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,9 +78,17 @@ pub fn read_instruments<D: ReadDoc>(doc: &D) -> Result<Vec<Instrument>, SchemaEr
         if r.bool_or("deleted", false) {
             continue;
         }
+        let max_minutes = r
+            .int("max_minutes")
+            .ok()
+            .and_then(|m| u32::try_from(m).ok())
+            .filter(|m| *m > 0);
         out.push(Instrument {
             code: r.key.clone(),
             name: r.str_or_empty("name"),
+            max_minutes,
+            parallel: r.bool_or("parallel", false),
+            require_observations: r.bool_or("require_observations", false),
         });
     }
     Ok(out)
@@ -89,6 +97,13 @@ pub fn read_instruments<D: ReadDoc>(doc: &D) -> Result<Vec<Instrument>, SchemaEr
 pub fn put_instrument<T: Transactable>(tx: &mut T, item: &Instrument) -> Result<(), SchemaError> {
     let obj = record_obj(tx, "instruments", &item.code)?;
     tx.put(&obj, "name", item.name.as_str())?;
+    tx.put(
+        &obj,
+        "max_minutes",
+        i64::from(item.max_minutes.unwrap_or(0)),
+    )?;
+    tx.put(&obj, "parallel", item.parallel)?;
+    tx.put(&obj, "require_observations", item.require_observations)?;
     tx.put(&obj, "deleted", false)?;
     Ok(())
 }
@@ -236,6 +251,132 @@ pub fn put_tariff<T: Transactable>(tx: &mut T, item: &Tariff) -> Result<(), Sche
             tx.delete(&obj, field)?;
         }
     }
+    tx.put(&obj, "deleted", false)?;
+    Ok(())
+}
+
+/// A tariff version that admins edited concurrently on disconnected nodes: Automerge keeps
+/// one value as the winner, and the product shows every value so an admin chooses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TariffConflict {
+    /// The version as it reads now (the deterministic winner).
+    pub current: Tariff,
+    /// Every distinct rule written concurrently, the current one first.
+    pub values: Vec<TariffRule>,
+}
+
+/// Tariff versions with concurrent values, whether two nodes wrote the rule of the same
+/// record or created the same version as two records.
+pub fn read_tariff_conflicts<D: ReadDoc>(doc: &D) -> Result<Vec<TariffConflict>, SchemaError> {
+    let root = root_map(doc, "tariffs")?;
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let current = read_tariff(&Record {
+            doc,
+            obj: obj.clone(),
+            key: key.clone(),
+        })?;
+        let mut values = vec![current.rule.clone()];
+        for record in all_objects(doc, &root, &key)? {
+            for rule in all_rule_values(doc, &record)? {
+                if !values.contains(&rule) {
+                    values.push(rule);
+                }
+            }
+        }
+        if values.len() > 1 {
+            out.push(TariffConflict { current, values });
+        }
+    }
+    Ok(out)
+}
+
+fn all_objects<D: ReadDoc>(
+    doc: &D,
+    root: &automerge::ObjId,
+    key: &str,
+) -> Result<Vec<automerge::ObjId>, SchemaError> {
+    Ok(doc
+        .get_all(root, key)?
+        .into_iter()
+        .filter_map(|(value, id)| {
+            matches!(value, automerge::Value::Object(ObjType::Map)).then_some(id)
+        })
+        .collect())
+}
+
+fn all_rule_values<D: ReadDoc>(
+    doc: &D,
+    record: &automerge::ObjId,
+) -> Result<Vec<TariffRule>, SchemaError> {
+    let mut rules = Vec::new();
+    for (value, _) in doc.get_all(record, "rule")? {
+        if let automerge::Value::Scalar(scalar) = value
+            && let ScalarValue::Str(json) = scalar.as_ref()
+            && let Ok(rule) = serde_json::from_str::<TariffRule>(json)
+        {
+            rules.push(rule);
+        }
+    }
+    Ok(rules)
+}
+
+/// Writes a tariff version as a new record object, which supersedes every concurrent
+/// value of it: how an admin's choice settles a conflict.
+pub fn replace_tariff<T: Transactable>(tx: &mut T, item: &Tariff) -> Result<(), SchemaError> {
+    let root = root_map(tx, "tariffs")?;
+    tx.put_object(&root, tariff_key(item).as_str(), ObjType::Map)?;
+    put_tariff(tx, item)
+}
+
+/// Key of a control program in the `programs` map.
+pub fn program_key(instrument: &str, name: &str) -> String {
+    format!("{instrument}|{name}")
+}
+
+/// The control programs of every instrument; empty for a facility document created before
+/// programs existed.
+pub fn read_programs<D: ReadDoc>(doc: &D) -> Result<Vec<Program>, SchemaError> {
+    let Ok(root) = root_map(doc, "programs") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let r = Record { doc, obj, key };
+        if r.bool_or("deleted", false) {
+            continue;
+        }
+        let mode = r.str("mode")?;
+        let mode = mode.parse().map_err(|_| r.bad_value("mode", &mode))?;
+        let args = r.str_or_empty("args");
+        let args: Vec<String> = if args.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(&args).map_err(|_| r.bad_value("args", &args))?
+        };
+        out.push(Program {
+            instrument: r.str("instrument")?,
+            name: r.str("name")?,
+            mode,
+            command: r.str("command")?,
+            args,
+            multiple_instances: r.bool_or("multiple_instances", false),
+        });
+    }
+    Ok(out)
+}
+
+pub fn put_program<T: Transactable>(tx: &mut T, item: &Program) -> Result<(), SchemaError> {
+    let obj = record_obj(tx, "programs", &program_key(&item.instrument, &item.name))?;
+    let args = serde_json::to_string(&item.args).map_err(|error| {
+        SchemaError::Automerge(format!("program arguments not serializable: {error}"))
+    })?;
+    tx.put(&obj, "instrument", item.instrument.as_str())?;
+    tx.put(&obj, "name", item.name.as_str())?;
+    tx.put(&obj, "mode", item.mode.code())?;
+    tx.put(&obj, "command", item.command.as_str())?;
+    tx.put(&obj, "args", args)?;
+    tx.put(&obj, "multiple_instances", item.multiple_instances)?;
     tx.put(&obj, "deleted", false)?;
     Ok(())
 }

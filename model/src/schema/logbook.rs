@@ -5,7 +5,7 @@ use automerge::{ObjType, ReadDoc, ScalarValue};
 use uuid::Uuid;
 
 use super::value::{Record, SchemaError, instant, map_entries, root_map};
-use crate::types::Session;
+use crate::types::{NotebookEntry, Session};
 
 pub fn read_sessions<D: ReadDoc>(doc: &D) -> Result<Vec<Session>, SchemaError> {
     let root = root_map(doc, "sessions")?;
@@ -64,6 +64,8 @@ fn read_session<D: ReadDoc>(r: &Record<'_, D>) -> Result<Session, SchemaError> {
         billable: r.bool_or("billable", true),
         node: r.str_or_empty("node"),
         package: Some(r.str_or_empty("package")).filter(|name| !name.is_empty()),
+        program: Some(r.str_or_empty("program")).filter(|name| !name.is_empty()),
+        review: Some(r.str_or_empty("review")).filter(|reason| !reason.is_empty()),
         booked_end: match r.timestamp("booked_end")? {
             Some(ms) => {
                 Some(instant(ms).ok_or_else(|| r.bad_value("booked_end", &ms.to_string()))?)
@@ -111,6 +113,16 @@ pub fn put_session<T: Transactable>(tx: &mut T, session: &Session) -> Result<(),
         )?,
         None => tx.put(&obj, "booked_end", ScalarValue::Null)?,
     }
+    tx.put(
+        &obj,
+        "program",
+        session.program.as_deref().unwrap_or_default(),
+    )?;
+    tx.put(
+        &obj,
+        "review",
+        session.review.as_deref().unwrap_or_default(),
+    )?;
     tx.put(&obj, "deleted", false)?;
     Ok(())
 }
@@ -169,6 +181,11 @@ pub fn update_session_fields<T: Transactable>(
                 None => tx.put(&obj, "end", ScalarValue::Null)?,
             },
             "billable" => tx.put(&obj, "billable", session.billable)?,
+            "review" => tx.put(
+                &obj,
+                "review",
+                session.review.as_deref().unwrap_or_default(),
+            )?,
             other => {
                 return Err(SchemaError::BadValue {
                     record: key,
@@ -178,5 +195,52 @@ pub fn update_session_fields<T: Transactable>(
             }
         }
     }
+    Ok(())
+}
+
+/// Notebook entries (incidents, maintenance, safety) of a logbook, oldest first.
+pub fn read_entries<D: ReadDoc>(doc: &D) -> Result<Vec<NotebookEntry>, SchemaError> {
+    let root = root_map(doc, "entries")?;
+    let mut out = Vec::new();
+    for (key, obj) in map_entries(doc, &root) {
+        let r = Record { doc, obj, key };
+        if r.bool_or("deleted", false) {
+            continue;
+        }
+        let id = Uuid::parse_str(&r.key).map_err(|_| r.bad_value("id", &r.key))?;
+        let at = r.timestamp("at")?.ok_or_else(|| r.bad_value("at", ""))?;
+        let at = instant(at).ok_or_else(|| r.bad_value("at", &at.to_string()))?;
+        let session = r.str_or_empty("session");
+        out.push(NotebookEntry {
+            id,
+            instrument: r.str("instrument")?,
+            kind: r.str("kind")?,
+            text: r.str_or_empty("text"),
+            author: r.str_or_empty("author"),
+            at,
+            session: Uuid::parse_str(&session).ok(),
+            node: r.str_or_empty("node"),
+        });
+    }
+    out.sort_by_key(|e| (e.at, e.id));
+    Ok(out)
+}
+
+pub fn put_entry<T: Transactable>(tx: &mut T, entry: &NotebookEntry) -> Result<(), SchemaError> {
+    let root = root_map(tx, "entries")?;
+    let obj = tx.put_object(&root, entry.id.to_string().as_str(), ObjType::Map)?;
+    tx.put(&obj, "instrument", entry.instrument.as_str())?;
+    tx.put(&obj, "kind", entry.kind.as_str())?;
+    tx.put(&obj, "text", entry.text.as_str())?;
+    tx.put(&obj, "author", entry.author.as_str())?;
+    tx.put(
+        &obj,
+        "at",
+        ScalarValue::Timestamp(entry.at.timestamp_millis()),
+    )?;
+    let session = entry.session.map(|s| s.to_string()).unwrap_or_default();
+    tx.put(&obj, "session", session)?;
+    tx.put(&obj, "node", entry.node.as_str())?;
+    tx.put(&obj, "deleted", false)?;
     Ok(())
 }

@@ -5,7 +5,9 @@
 //! - the **facility** document ([`FACILITY_DOC`]): settings, instruments, billing groups,
 //!   users, tariffs and member nodes, each a map keyed by its natural code;
 //! - one **logbook** per instrument and year ([`logbook_doc_id`]): sessions keyed by a
-//!   UUID v7, so concurrent offline writes never collide.
+//!   UUID v7, so concurrent offline writes never collide;
+//! - one **invoices** document per year of issue ([`invoices_doc_id`]): issued invoices
+//!   and credit notes keyed by their number, written only by the billing office.
 //!
 //! Every document starts from a deterministic genesis change ([`genesis`]): a fixed actor
 //! and timestamp create the root maps, so two nodes that create the same document offline
@@ -15,10 +17,12 @@
 //! resurrect half a record.
 
 mod facility;
+mod invoices;
 mod logbook;
 mod value;
 
 pub use facility::*;
+pub use invoices::*;
 pub use logbook::*;
 pub use value::SchemaError;
 
@@ -32,13 +36,14 @@ pub const FACILITY_DOC: &str = "facility";
 const GENESIS_ACTOR: &[u8] = b"progmanager-genesis";
 
 /// Root maps of the facility document.
-pub const FACILITY_MAPS: [&str; 6] = [
+pub const FACILITY_MAPS: [&str; 7] = [
     "settings",
     "instruments",
     "groups",
     "users",
     "tariffs",
     "members",
+    "programs",
 ];
 
 /// Root maps of a logbook document.
@@ -49,6 +54,7 @@ pub const LOGBOOK_MAPS: [&str; 2] = ["sessions", "entries"];
 pub enum DocKind {
     Facility,
     Logbook { instrument: String, year: i32 },
+    Invoices { year: i32 },
 }
 
 /// Document ID of the logbook of `instrument` for the UTC `year` of session starts.
@@ -60,6 +66,13 @@ pub fn logbook_doc_id(instrument: &str, year: i32) -> String {
 pub fn doc_kind(doc_id: &str) -> Option<DocKind> {
     if doc_id == FACILITY_DOC {
         return Some(DocKind::Facility);
+    }
+    if let Some(year) = doc_id.strip_prefix("invoices/") {
+        let all_digits = !year.is_empty() && year.bytes().all(|b| b.is_ascii_digit());
+        return all_digits
+            .then(|| year.parse().ok())
+            .flatten()
+            .map(|year| DocKind::Invoices { year });
     }
     let rest = doc_id.strip_prefix("logbook/")?;
     let (instrument, year) = rest.rsplit_once('/')?;
@@ -80,6 +93,7 @@ pub fn genesis(doc_id: &str) -> Option<Automerge> {
     let maps: &[&str] = match doc_kind(doc_id)? {
         DocKind::Facility => &FACILITY_MAPS,
         DocKind::Logbook { .. } => &LOGBOOK_MAPS,
+        DocKind::Invoices { .. } => &INVOICES_MAPS,
     };
 
     let mut doc = Automerge::new();
@@ -129,5 +143,14 @@ mod tests {
         assert_eq!(doc_kind("logbook//2010"), None);
         assert_eq!(doc_kind("logbook/RMN/abc"), None);
         assert_eq!(doc_kind("other"), None);
+        assert_eq!(
+            doc_kind("invoices/2026"),
+            Some(DocKind::Invoices { year: 2026 })
+        );
+        assert_eq!(doc_kind("invoices/"), None);
+        assert_eq!(doc_kind("invoices/-1"), None);
+        let a = genesis(&invoices_doc_id(2026)).expect("known doc");
+        let b = genesis(&invoices_doc_id(2026)).expect("known doc");
+        assert_eq!(a.get_heads(), b.get_heads());
     }
 }

@@ -205,3 +205,57 @@ column-node = Node
 column-field = Field
 column-old = Old value
 column-new = New value
+
+## Tariff grids
+
+tariff-imported = { $count } tariff versions imported from { $file }.
+tariff-chosen = Conflict settled: the tariff of { $instrument } for { $category } is now { $rule }.
+tariff-none = No tariff for instrument { $instrument }.
+tariff-conflict = Conflict: the tariff of { $instrument } for { $category } (from { $from }) was edited on two nodes at once; { $count } values exist. Keep one with `progmanager tariff choose --instrument { $instrument } --category { $category } N`:
+tariff-has-periods = rates by period
+tariff-has-packages = packages
+tariff-has-kinds = prices by kind
+tariff-has-minimum = minimums
+tariff-has-caps = caps or tiers
+tariff-has-vat = VAT
+tariff-grid-syntax = { $file }, line { $line }: invalid grid at "{ $field }" = "{ $value }": { $detail }. Nothing was imported.
+tariff-grid-invalid-rule = { $file }, line { $line }: tariff of { $instrument } for { $category }: invalid { $field } "{ $value }": { $detail }. Nothing was imported.
+tariff-grid-duplicate = { $file }, line { $line }: the tariff of { $instrument } for { $category } is already defined at line { $first }; keep one of them. Nothing was imported.
+error-no-tariff-conflict = the tariff of { $instrument } for { $category } has no conflicting values; `progmanager tariff show --instrument { $instrument }` lists the conflicts.
+field-choice = choice (the number of a value that `tariff show` lists)
+field-rule = tariff rule
+field-format = format
+column-rule = Rule
+
+## Usage counter
+
+action-edit-programs = define control programs
+error-observations-required = instrument { $instrument } requires observations to stop a session: give --observations TEXT.
+error-unknown-program = instrument { $instrument } has no program "{ $name }". `progmanager program list` shows the programs.
+error-program-needs-node = a session with a program needs the node of this instrument to run (`progmanager run`), because the node launches and watches the program. Nothing was recorded.
+error-program-already-running = program "{ $name }" already runs and allows only one instance; stop its session first.
+error-program-not-launched = the node did not launch program "{ $name }": { $reason }. The session was closed and flagged for review.
+program-launched = Program { $name } launched (process { $pid }); closing it stops the counter.
+program-launch-timeout = the running node did not answer within 15 s
+program-added = Program { $name } of { $instrument } saved ({ $mode }).
+entry-added = { $kind } written in the notebook of { $instrument }.
+entry-kind-incident = Incident
+entry-kind-maintenance = Maintenance
+entry-kind-safety = Safety
+entry-kind-session = Session
+review-reason-closed-at-heartbeat = closed at its last heartbeat after a crash or power cut
+review-reason-over-max-length = longer than the instrument's maximum (forgotten logout?)
+review-reason-node-stopped = closed when the node stopped
+review-reason-program-failed = the control program failed or exited
+review-resolved = Session { $id } settled (end { $end }); it will be billed.
+invoice-held-sessions = warning: { $count } sessions of the period await review and are not billed: see `progmanager review list`.
+field-mode = mode (expected light or heavy)
+field-entry_kind = entry kind (expected incident, maintenance or safety)
+field-text = text (it must not be empty)
+field-program = program name (letters, digits, - _ .)
+column-mode = Mode
+column-command = Command
+column-args = Arguments
+column-multiple = Several instances
+column-text = Text
+column-reason = Reason

@@ -205,3 +205,57 @@ column-node = Nœud
 column-field = Champ
 column-old = Ancienne valeur
 column-new = Nouvelle valeur
+
+## Grilles tarifaires
+
+tariff-imported = { $count } versions de tarif importées depuis { $file }.
+tariff-chosen = Conflit réglé : le tarif de { $instrument } pour { $category } est maintenant { $rule }.
+tariff-none = Aucun tarif pour l'instrument { $instrument }.
+tariff-conflict = Conflit : le tarif de { $instrument } pour { $category } (à partir du { $from }) a été modifié sur deux nœuds à la fois ; { $count } valeurs existent. Gardez-en une avec `progmanager tariff choose --instrument { $instrument } --category { $category } N` :
+tariff-has-periods = tarifs par période
+tariff-has-packages = forfaits
+tariff-has-kinds = prix par type
+tariff-has-minimum = minimums
+tariff-has-caps = plafonds ou paliers
+tariff-has-vat = TVA
+tariff-grid-syntax = { $file }, ligne { $line } : grille invalide à « { $field } » = « { $value } » : { $detail }. Rien n'a été importé.
+tariff-grid-invalid-rule = { $file }, ligne { $line } : tarif de { $instrument } pour { $category } : { $field } « { $value } » invalide : { $detail }. Rien n'a été importé.
+tariff-grid-duplicate = { $file }, ligne { $line } : le tarif de { $instrument } pour { $category } est déjà défini à la ligne { $first } ; gardez-en un seul. Rien n'a été importé.
+error-no-tariff-conflict = le tarif de { $instrument } pour { $category } n'a pas de valeurs en conflit ; `progmanager tariff show --instrument { $instrument }` affiche les conflits.
+field-choice = choix (le numéro d'une valeur affichée par `tariff show`)
+field-rule = règle de tarif
+field-format = format
+column-rule = Règle
+
+## Compteur d'utilisation
+
+action-edit-programs = définir les programmes de pilotage
+error-observations-required = l'instrument { $instrument } demande des observations pour arrêter un passage : indiquez --observations TEXTE.
+error-unknown-program = l'instrument { $instrument } n'a pas de programme « { $name } ». `progmanager program list` affiche les programmes.
+error-program-needs-node = un passage avec programme demande que le nœud de l'instrument tourne (`progmanager run`), car c'est lui qui lance et surveille le programme. Rien n'a été enregistré.
+error-program-already-running = le programme « { $name } » tourne déjà et n'admet qu'une instance ; arrêtez d'abord son passage.
+error-program-not-launched = le nœud n'a pas lancé le programme « { $name } » : { $reason }. Le passage a été clos et signalé pour vérification.
+program-launched = Programme { $name } lancé (processus { $pid }) ; le fermer arrête le compteur.
+program-launch-timeout = le nœud en marche n'a pas répondu en 15 s
+program-added = Programme { $name } de { $instrument } enregistré ({ $mode }).
+entry-added = { $kind } écrit dans le cahier de { $instrument }.
+entry-kind-incident = Incident
+entry-kind-maintenance = Maintenance
+entry-kind-safety = Sécurité
+entry-kind-session = Passage
+review-reason-closed-at-heartbeat = clos à son dernier signal de vie après une panne ou une coupure de courant
+review-reason-over-max-length = plus long que le maximum de l'instrument (déconnexion oubliée ?)
+review-reason-node-stopped = clos à l'arrêt du nœud
+review-reason-program-failed = le programme de pilotage a échoué ou s'est fermé
+review-resolved = Passage { $id } réglé (fin { $end }) ; il sera facturé.
+invoice-held-sessions = attention : { $count } passages de la période attendent une vérification et ne sont pas facturés : voir `progmanager review list`.
+field-mode = mode (attendu : light ou heavy)
+field-entry_kind = type d'entrée (attendu : incident, maintenance ou safety)
+field-text = texte (il ne doit pas être vide)
+field-program = nom de programme (lettres, chiffres, - _ .)
+column-mode = Mode
+column-command = Commande
+column-args = Arguments
+column-multiple = Plusieurs instances
+column-text = Texte
+column-reason = Motif

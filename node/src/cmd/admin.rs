@@ -1,15 +1,11 @@
 //! Administration commands: instruments, groups, tariffs, users, members.
 
+use progmanager_model::Level;
 use progmanager_model::password::hash_password;
-use progmanager_model::tariff::TariffRule;
-use progmanager_model::{Level, Tariff};
 use serde_json::json;
 
 use crate::auth::{self, NEW_PASSWORD_VAR};
-use crate::cli::{
-    Format, GroupCommand, InstrumentCommand, MemberCommand, TariffCommand, TariffSetArgs,
-    UserCommand,
-};
+use crate::cli::{Format, GroupCommand, InstrumentCommand, MemberCommand, UserCommand};
 use crate::cmd::report::print_rows;
 use crate::error::AppError;
 use crate::net::run::running_pid;
@@ -24,9 +20,21 @@ pub fn instrument(
     command: &InstrumentCommand,
 ) -> Result<(), AppError> {
     match command {
-        InstrumentCommand::Add { code, name } => {
+        InstrumentCommand::Add {
+            code,
+            name,
+            max_minutes,
+            parallel,
+            require_observations,
+        } => {
             let admin = auth::login(node, user)?;
-            let instrument = ops::add_instrument(node, &admin, code, name.as_deref())?;
+            ops::add_instrument(node, &admin, code, name.as_deref())?;
+            let rules = ops::InstrumentRules {
+                max_minutes: *max_minutes,
+                parallel: *parallel,
+                require_observations: *require_observations,
+            };
+            let instrument = ops::set_instrument_rules(node, &admin, code, &rules)?;
             node.notify_running_node();
             println!(
                 "{}",
@@ -77,107 +85,6 @@ pub fn group(node: &mut Node, user: Option<&str>, command: &GroupCommand) -> Res
         }
     }
     Ok(())
-}
-
-pub fn tariff(
-    node: &mut Node,
-    user: Option<&str>,
-    command: &TariffCommand,
-) -> Result<(), AppError> {
-    match command {
-        TariffCommand::Set(args) => {
-            let tariff = tariff_from_args(args)?;
-            let admin = auth::login(node, user)?;
-            let tariff = ops::set_tariff(node, &admin, tariff)?;
-            node.notify_running_node();
-            println!(
-                "{}",
-                tr!(
-                    "tariff-set",
-                    instrument = tariff.instrument.clone(),
-                    category = tariff.category.code(),
-                    rule = describe_tariff(&tariff)
-                )
-            );
-        }
-        TariffCommand::List { instrument, format } => {
-            let mut tariffs = ops::tariffs(node)?;
-            tariffs.retain(|t| instrument.as_ref().is_none_or(|i| &t.instrument == i));
-            tariffs.sort_by(|a, b| {
-                (&a.instrument, a.category, a.effective_from).cmp(&(
-                    &b.instrument,
-                    b.category,
-                    b.effective_from,
-                ))
-            });
-            let rows = tariffs
-                .iter()
-                .map(|t| {
-                    vec![
-                        t.instrument.clone(),
-                        t.category.code().to_string(),
-                        t.effective_from.map(|d| d.to_string()).unwrap_or_default(),
-                        t.rule.covered.to_string(),
-                        t.rule.hourly.map(|d| d.to_string()).unwrap_or_default(),
-                        t.rule.per_sample.map(|d| d.to_string()).unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            print_rows(
-                *format,
-                &[
-                    "instrument",
-                    "category",
-                    "from",
-                    "covered",
-                    "hourly",
-                    "per_sample",
-                ],
-                rows,
-            );
-        }
-    }
-    Ok(())
-}
-
-fn tariff_from_args(args: &TariffSetArgs) -> Result<Tariff, AppError> {
-    let category = ops::parse_category(&args.category)?;
-    let hourly = args
-        .hourly
-        .as_deref()
-        .map(|v| ops::parse_amount("hourly", v))
-        .transpose()?;
-    let per_sample = args
-        .per_sample
-        .as_deref()
-        .map(|v| ops::parse_amount("per_sample", v))
-        .transpose()?;
-    let effective_from = args
-        .from
-        .as_deref()
-        .map(|v| ops::parse_date("from", v))
-        .transpose()?;
-    Ok(Tariff {
-        instrument: args.instrument.clone(),
-        category,
-        effective_from,
-        rule: TariffRule::simple(args.covered, hourly, per_sample),
-    })
-}
-
-fn describe_tariff(tariff: &Tariff) -> String {
-    let rule = &tariff.rule;
-    if rule.covered {
-        return tr!("tariff-covered");
-    }
-    let mut parts = Vec::new();
-    if let Some(hourly) = rule.hourly {
-        parts.push(tr!("tariff-hourly", amount = hourly.to_string()));
-    }
-    if let Some(per_sample) = rule.per_sample {
-        parts.push(tr!("tariff-per-sample", amount = per_sample.to_string()));
-    }
-    parts.join(", ")
 }
 
 pub fn user(node: &mut Node, user: Option<&str>, command: &UserCommand) -> Result<(), AppError> {

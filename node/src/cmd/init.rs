@@ -242,6 +242,8 @@ pub fn run_node(dir: &DataDir, args: &RunArgs) -> Result<(), AppError> {
         learn_addresses: config.learn_addresses && !args.no_address_learning,
         clock_tolerance_ms: i64::try_from(config.clock_tolerance_secs.saturating_mul(1000))
             .unwrap_or(i64::MAX),
+        heartbeat: std::time::Duration::from_secs(config.heartbeat_secs.max(1)),
+        http: parse_http(&args.http)?,
     };
 
     let runtime = crate::cmd::setup::runtime()?;
@@ -263,9 +265,26 @@ pub fn run_node(dir: &DataDir, args: &RunArgs) -> Result<(), AppError> {
                     dir = dir.root.display().to_string()
                 )
             );
+            if let Some(http) = info.http {
+                println!(
+                    "{}",
+                    tr!("run-web-started", url = format!("http://{http}/"))
+                );
+            }
         })
         .await
     })
+}
+
+/// Parses the web interface address of `run --http`: an address, or `off` for none.
+fn parse_http(value: &str) -> Result<Option<SocketAddr>, AppError> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| AppError::invalid("http", value))
 }
 
 /// Creates a facility with defaults on a data directory that never held a node.

@@ -2,8 +2,11 @@
 //! [`crate::ops`] and prints the result in the user's language.
 
 pub mod admin;
+pub mod counter;
 pub mod init;
+pub mod invoice;
 pub mod maintenance;
 pub mod report;
 pub mod session;
 pub mod setup;
+pub mod tariff;

@@ -21,15 +21,23 @@ pub fn session(
             group,
             kind,
             samples,
+            program,
         } => {
             let request = StartSession {
                 instrument,
                 group,
                 kind,
                 samples: *samples,
+                program: program.as_deref(),
             };
+            if let Some(name) = program {
+                check_program(node, instrument, name)?;
+            }
             let session = ops::start_session(node, &user, request)?;
             node.notify_running_node();
+            if let Some(name) = program {
+                wait_for_launch(node, &session.id.to_string(), name)?;
+            }
             println!(
                 "{}",
                 tr!(
@@ -62,6 +70,7 @@ pub fn session(
                     .map(|v| parse_local("end", v, tz))
                     .transpose()?,
                 billable: args.billable,
+                review: None,
             };
             let session = ops::edit_session(node, &user, &args.id, &edit)?;
             node.notify_running_node();
@@ -179,7 +188,7 @@ pub fn import(
 }
 
 /// Parses `YYYY-MM-DD HH:MM` in the facility's time zone.
-fn parse_local(
+pub fn parse_local(
     field: &'static str,
     value: &str,
     tz: chrono_tz::Tz,
@@ -191,4 +200,58 @@ fn parse_local(
         .earliest()
         .map(|t| t.with_timezone(&chrono::Utc))
         .ok_or_else(|| AppError::invalid(field, value))
+}
+
+/// A session with a program needs the running node of this data directory, which launches
+/// and watches the program, and a program that allows one instance must not run yet.
+fn check_program(node: &Node, instrument: &str, name: &str) -> Result<(), AppError> {
+    let program = crate::counter::program(node, instrument, name)?;
+    if crate::net::run::running_pid(&node.dir).is_none() {
+        return Err(AppError::ProgramNeedsNode);
+    }
+    if !program.multiple_instances
+        && program.mode == progmanager_model::ProgramMode::Light
+        && crate::counter::program_running(node, name)?
+    {
+        return Err(AppError::ProgramAlreadyRunning {
+            name: name.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Waits until the running node has launched the session's program, or reports why not.
+fn wait_for_launch(node: &Node, session: &str, name: &str) -> Result<(), AppError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        let row: Option<(Option<i64>, Option<String>)> = node
+            .store
+            .connection()
+            .query_row(
+                "SELECT pid, error FROM program_runs WHERE session_id = ?1",
+                [session],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .ok();
+        match row {
+            Some((_, Some(reason))) => {
+                return Err(AppError::ProgramNotLaunched {
+                    name: name.to_string(),
+                    reason,
+                });
+            }
+            Some((pid, None)) => {
+                println!(
+                    "{}",
+                    tr!("program-launched", name = name, pid = pid.unwrap_or(0))
+                );
+                return Ok(());
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+    Err(AppError::ProgramNotLaunched {
+        name: name.to_string(),
+        reason: tr!("program-launch-timeout"),
+    })
 }

@@ -27,13 +27,14 @@ pub fn init_logging(default_level: &str, data_dir: &std::path::Path) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_filter(stderr_filter);
 
-    let file = data_dir.is_dir().then(|| {
+    let log_dir = data_dir.join(LOG_DIR);
+    let file = (data_dir.is_dir() && std::fs::create_dir_all(&log_dir).is_ok()).then(|| {
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix("progmanager")
             .filename_suffix("log")
             .max_log_files(LOG_FILES_KEPT)
-            .build(data_dir.join(LOG_DIR))
+            .build(&log_dir)
             .ok()
     });
     let file = file.flatten().map(|appender| {

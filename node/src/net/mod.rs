@@ -21,3 +21,4 @@ pub mod policy;
 pub mod run;
 pub mod shared;
 pub mod status;
+pub mod supervisor;

@@ -101,6 +101,10 @@ pub struct RunOptions {
     pub mdns: bool,
     pub learn_addresses: bool,
     pub clock_tolerance_ms: i64,
+    /// Address of the local web interface; `None` serves none.
+    pub http: Option<SocketAddr>,
+    /// Interval of session heartbeats and program checks.
+    pub heartbeat: Duration,
 }
 
 /// Runs the node until `shutdown` is cancelled.
@@ -140,22 +144,34 @@ pub async fn run(
         .map_err(|e| AppError::io("127.0.0.1:0", e))?;
     let notify = UdpSocket::from_std(notify).map_err(|e| AppError::io("127.0.0.1:0", e))?;
 
+    let mut tasks = Vec::new();
+    let http = match options.http {
+        Some(addr) => {
+            let (task, bound) = start_web(&shared, addr).await?;
+            tasks.push(task);
+            Some(bound)
+        }
+        None => None,
+    };
+
     let state = RunState {
         pid: std::process::id(),
         listen: advertised.clone(),
         notify_port,
+        http: http.map(|addr| addr.to_string()),
     };
     write_run_state(&dir, &state)?;
     let info = RunInfo {
         node_id: shared.node_id.to_string(),
         listen: bound,
         advertised,
+        http,
         shared: Arc::clone(&shared),
     };
     info!(node = %shared.node_id.short(), listen = %bound, "node started");
     ready(&info);
 
-    let mut tasks = vec![
+    tasks.extend([
         tokio::spawn(accept_loop(Arc::clone(&shared), Arc::clone(&transport))),
         tokio::spawn(dial::supervise(
             Arc::clone(&shared),
@@ -166,7 +182,11 @@ pub async fn run(
         tokio::spawn(watch_store(Arc::clone(&shared), notify)),
         tokio::spawn(flush_status(Arc::clone(&shared))),
         tokio::spawn(back_up_on_schedule(Arc::clone(&shared), dir.clone())),
-    ];
+        tokio::spawn(crate::net::supervisor::supervise(
+            Arc::clone(&shared),
+            options.heartbeat,
+        )),
+    ]);
     if options.mdns {
         match crate::net::discovery::start(Arc::clone(&shared), Arc::clone(&transport), bound) {
             Ok(task) => tasks.push(task),
@@ -188,6 +208,27 @@ pub async fn run(
     let _ = std::fs::remove_file(dir.run_state_path());
     info!("node stopped");
     Ok(())
+}
+
+/// Binds the web interface on `addr` and serves it until the node stops; returns the
+/// task and the bound address.
+async fn start_web(
+    shared: &Arc<Shared>,
+    addr: SocketAddr,
+) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), AppError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| AppError::io(addr.to_string(), e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| AppError::io(addr.to_string(), e))?;
+    let task = tokio::spawn(crate::web::serve(
+        Arc::clone(shared),
+        listener,
+        shared.shutdown.clone(),
+    ));
+    info!(address = %bound, "web interface started");
+    Ok((task, bound))
 }
 
 /// Backs up the store into the configured folder every period, or sooner after the
@@ -254,6 +295,8 @@ pub struct RunInfo {
     pub node_id: String,
     pub listen: SocketAddr,
     pub advertised: String,
+    /// Bound address of the web interface, when it runs.
+    pub http: Option<SocketAddr>,
     /// The running node's state, for examples and benchmarks that watch it.
     pub shared: Arc<Shared>,
 }
