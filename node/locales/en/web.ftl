@@ -124,3 +124,6 @@ web-backup-saved = Backup settings saved; the running node applies them within a
 web-backup-now = Back up now
 web-backup-done = Backup written to { $path }.
 web-chart-billed = Amounts billed per group, before VAT (issued invoices and credit notes)
+# Field names in "invalid value" errors of the web interface and `run --http`.
+field-http = web interface address (expected IP:PORT such as 127.0.0.1:8080, or off)
+field-samples = number of samples (expected a whole number, 0 or more)

@@ -124,3 +124,6 @@ web-backup-saved = Réglages de sauvegarde enregistrés ; le nœud en marche les
 web-backup-now = Sauvegarder maintenant
 web-backup-done = Sauvegarde écrite dans { $path }.
 web-chart-billed = Montants facturés par groupe, hors taxes (factures et avoirs émis)
+# Noms de champs des erreurs « valeur invalide » de l'interface web et de `run --http`.
+field-http = adresse de l'interface web (attendu : IP:PORT comme 127.0.0.1:8080, ou off)
+field-samples = nombre d'échantillons (attendu : un nombre entier, 0 ou plus)
