@@ -566,3 +566,48 @@ fn web_forms_need_csrf_token() {
     );
     assert!(node.session_ids().is_empty(), "no session was started");
 }
+
+/// A session started from the web screen with a light program: the running node launches
+/// the program, and its exit closes the session.
+#[tokio::test(flavor = "multi_thread")]
+async fn web_session_with_light_program() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let node = facility(root.path());
+    node.ok(&[
+        "program",
+        "add",
+        "acquire",
+        "--instrument",
+        "XRD1",
+        "--mode",
+        "light",
+        "--command",
+        "/bin/sleep",
+        "--arg",
+        "2",
+    ]);
+    let base = base_url(&node);
+    let browser = Browser::start("en-US").await;
+    let client = browser.client.clone();
+    let scenario = async {
+        log_in(&client, &base, "admin").await?;
+        client.goto(&format!("{base}/?instrument=XRD1")).await?;
+        wait_css(&client, "#program")
+            .await?
+            .select_by_value("acquire")
+            .await?;
+        wait_css(&client, "#start").await?.click().await?;
+        wait_text(&client, "#running-info", "admin").await?;
+
+        let closed = common::wait_for(Duration::from_secs(20), || {
+            let sessions = node.json(&["sessions", "--format", "json"]);
+            let session = sessions.as_array()?.first()?.clone();
+            (!session["end"].is_null()).then_some(session)
+        });
+        let session = closed
+            .ok_or_else(|| anyhow::anyhow!("the program's exit did not close the session"))?;
+        ensure!(session["operator"] == "admin", "{session}");
+        Ok(())
+    };
+    run_scenario(browser, &node, scenario).await;
+}

@@ -127,3 +127,6 @@ web-chart-billed = Amounts billed per group, before VAT (issued invoices and cre
 # Field names in "invalid value" errors of the web interface and `run --http`.
 field-http = web interface address (expected IP:PORT such as 127.0.0.1:8080, or off)
 field-samples = number of samples (expected a whole number, 0 or more)
+
+web-field-program = Control program
+web-no-program = (none)

@@ -127,3 +127,6 @@ web-chart-billed = Montants facturés par groupe, hors taxes (factures et avoirs
 # Noms de champs des erreurs « valeur invalide » de l'interface web et de `run --http`.
 field-http = adresse de l'interface web (attendu : IP:PORT comme 127.0.0.1:8080, ou off)
 field-samples = nombre d'échantillons (attendu : un nombre entier, 0 ou plus)
+
+web-field-program = Programme de pilotage
+web-no-program = (aucun)

@@ -33,6 +33,9 @@ pub struct StartForm {
     kind: String,
     #[serde(default)]
     samples: String,
+    /// Name of a control program of the instrument; empty for none.
+    #[serde(default)]
+    program: String,
 }
 
 #[derive(Deserialize)]
@@ -54,6 +57,8 @@ pub struct StopForm {
 struct ScreenData {
     instruments: Vec<Instrument>,
     groups: Vec<BillingGroup>,
+    /// Control programs of the chosen instrument.
+    programs: Vec<progmanager_model::Program>,
     chosen: Option<String>,
     open: Option<Session>,
     tz: Tz,
@@ -71,9 +76,12 @@ pub async fn screen(viewer: Viewer, Query(query): Query<ScreenQuery>) -> Respons
             Some(code) => open_session(node, code)?,
             None => None,
         };
+        let mut programs = crate::counter::programs(node)?;
+        programs.retain(|p| chosen.as_deref() == Some(p.instrument.as_str()));
         Ok(ScreenData {
             instruments,
             groups: ops::groups(node)?,
+            programs,
             chosen,
             open,
             tz: node.timezone()?,
@@ -171,13 +179,28 @@ fn billable_groups(
 fn start_form(viewer: &Viewer, data: &ScreenData, chosen: &str) -> String {
     let ui = viewer.ui;
     let groups = billable_groups(&viewer.user, &data.groups);
+    let program_field = if data.programs.is_empty() {
+        String::new()
+    } else {
+        let mut choices = vec![(String::new(), ui.t("web-no-program"))];
+        choices.extend(
+            data.programs
+                .iter()
+                .map(|p| (p.name.clone(), p.name.clone())),
+        );
+        format!(
+            "<label for=\"program\">{}</label><select id=\"program\" name=\"program\">{}</select>",
+            esc(&ui.t("web-field-program")),
+            options(&choices, "")
+        )
+    };
     format!(
         "<form method=\"post\" action=\"/session/start\" class=\"card\">{}\
          <input type=\"hidden\" name=\"instrument\" value=\"{}\">\
          <p>{}</p>\
          <label for=\"group\">{}</label><select id=\"group\" name=\"group\">{}</select>\
          <label for=\"kind\">{}</label><input id=\"kind\" name=\"kind\">\
-         <label for=\"samples\">{}</label><input id=\"samples\" name=\"samples\" type=\"number\" min=\"0\" value=\"0\">\
+         <label for=\"samples\">{}</label><input id=\"samples\" name=\"samples\" type=\"number\" min=\"0\" value=\"0\">{}\
          <p><button type=\"submit\" id=\"start\" class=\"big start\">{}</button></p></form>",
         csrf_field(&viewer.csrf),
         esc(chosen),
@@ -186,6 +209,7 @@ fn start_form(viewer: &Viewer, data: &ScreenData, chosen: &str) -> String {
         options(&groups, &viewer.user.group),
         esc(&ui.t("web-field-kind")),
         esc(&ui.t("web-field-samples")),
+        program_field,
         esc(&ui.t("web-start")),
     )
 }
@@ -253,12 +277,24 @@ pub async fn start(posted: Posted<StartForm>) -> Response {
     };
     let user = viewer.user.clone();
     let result = with_node(&viewer.state.shared, move |node| {
+        let program = Some(form.program.trim()).filter(|name| !name.is_empty());
+        if let Some(name) = program {
+            // This server runs inside the node, which launches the program at once.
+            let chosen = crate::counter::program(node, &form.instrument, name)?;
+            let single =
+                !chosen.multiple_instances && chosen.mode == progmanager_model::ProgramMode::Light;
+            if single && crate::counter::program_running(node, name)? {
+                return Err(AppError::ProgramAlreadyRunning {
+                    name: name.to_string(),
+                });
+            }
+        }
         let request = StartSession {
             instrument: &form.instrument,
             group: &form.group,
             kind: form.kind.trim(),
             samples,
-            program: None,
+            program,
         };
         ops::start_session(node, &user, request)
     })
