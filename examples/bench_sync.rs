@@ -273,9 +273,11 @@ async fn main() -> anyhow::Result<()> {
         let id = session.id.to_string();
         loop {
             // A connection of its own, so the polling does not contend for the node's lock.
-            let arrived = watcher
-                .query_row("SELECT count(*) FROM sessions WHERE id = ?1", [&id], |row| row.get::<_, i64>(0))?
-                > 0;
+            let arrived = watcher.query_row(
+                "SELECT count(*) FROM sessions WHERE id = ?1",
+                [&id],
+                |row| row.get::<_, i64>(0),
+            )? > 0;
             if arrived {
                 break;
             }
