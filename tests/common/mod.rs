@@ -25,6 +25,8 @@ pub struct TestNode {
     pub port: Option<u16>,
     /// Address of the web interface while the node runs, from `run.json`.
     pub http: Option<String>,
+    /// Network namespace the node's processes run in (`ip netns exec`), if any.
+    pub netns: Option<String>,
     child: Option<Child>,
 }
 
@@ -35,13 +37,21 @@ impl TestNode {
             dir: root.join(name),
             port: None,
             http: None,
+            netns: None,
             child: None,
         }
     }
 
     /// A `progmanager` command on this node's data directory, logged in as the admin.
     pub fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_progmanager"));
+        let mut command = match &self.netns {
+            Some(netns) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", netns, env!("CARGO_BIN_EXE_progmanager")]);
+                command
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_progmanager")),
+        };
         command
             .arg("--data-dir")
             .arg(&self.dir)
@@ -133,16 +143,22 @@ impl TestNode {
 
     /// Starts `run` with extra arguments and waits until it has written its run state.
     pub fn start_with(&mut self, extra: &[&str]) {
+        let listen = format!("127.0.0.1:{}", self.port.unwrap_or(0));
+        let mut args = vec!["--no-mdns", "--listen", &listen, "--http", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        self.start_raw(&args);
+    }
+
+    /// Starts `run` with exactly `args` and waits until it has written its run state.
+    pub fn start_raw(&mut self, args: &[&str]) {
         assert!(self.child.is_none(), "{} already runs", self.name);
         let _ = std::fs::remove_file(self.dir.join("run.json"));
-        let listen = format!("127.0.0.1:{}", self.port.unwrap_or(0));
         let log = std::fs::File::create(self.dir.join(format!("run-{}.log", now_ms())))
             .expect("log file in the data directory");
         let child = self
             .command()
-            .args(["run", "--no-mdns", "--listen", &listen])
-            .args(["--http", "127.0.0.1:0"])
-            .args(extra)
+            .arg("run")
+            .args(args)
             .env("RUST_LOG", "progmanager_node=debug,info")
             .stdout(Stdio::null())
             .stderr(log)
