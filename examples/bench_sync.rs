@@ -223,6 +223,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `RUST_LOG=progmanager_node=debug` shows what the nodes do, with timestamps.
+    progmanager_node::cmd::setup::init_logging("off", std::path::Path::new(""));
     let root = tempfile::tempdir()?;
     let (dirs, ports) = set_up(root.path()).await?;
     write_offline(&dirs)?;

@@ -99,6 +99,28 @@ fn project_logbook(
     Ok(())
 }
 
+/// Updates the rows of the sessions that `patches` (recorded while the changes were
+/// applied) touched.
+pub fn project_patches(
+    conn: &Connection,
+    doc_id: &str,
+    doc: &Automerge,
+    patches: &[automerge::Patch],
+) -> Result<(), ProjectionError> {
+    match schema::doc_kind(doc_id) {
+        Some(DocKind::Logbook { .. }) => {}
+        Some(DocKind::Invoices { .. }) => return project_invoices(conn, doc_id, doc),
+        _ => return Ok(()),
+    }
+    let mut keys: Vec<String> = patches.iter().filter_map(session_key).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        project_session(conn, doc_id, doc, &key)?;
+    }
+    Ok(())
+}
+
 /// The key of the session a patch touches, if it touches one.
 fn session_key(patch: &automerge::Patch) -> Option<String> {
     let (_, first) = patch.path.first()?;

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use automerge::transaction::{CommitOptions, Transaction};
-use automerge::{ActorId, Automerge, ChangeHash};
+use automerge::{ActorId, Automerge, ChangeHash, PatchLog};
 use progmanager_model::schema::{self, SchemaError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -78,6 +78,10 @@ pub struct Batch<'s> {
     author: &'s Author,
     /// Heads of each touched document before the batch, to compute what to persist.
     before: BTreeMap<String, Vec<ChangeHash>>,
+    /// Patches of each touched document, recorded as the changes are applied: deriving
+    /// the touched records from them costs what the change costs, where a diff of the
+    /// heads would scan the whole document.
+    logs: BTreeMap<String, PatchLog>,
 }
 
 const SCHEMA_SQL: &str = "
@@ -309,13 +313,21 @@ impl Store {
             store: self,
             author,
             before: BTreeMap::new(),
+            logs: BTreeMap::new(),
         };
         let value = edit(&mut batch)?;
         let before = std::mem::take(&mut batch.before);
+        let mut logs = std::mem::take(&mut batch.logs);
         for (doc_id, heads) in before {
             if let Some(doc) = self.docs.get(&doc_id) {
-                projection::project_change(&self.conn, &doc_id, doc, &heads)
-                    .map_err(|e| self.projection(e))?;
+                let projected = match logs.get_mut(&doc_id) {
+                    Some(log) => {
+                        let patches = doc.make_patches(log);
+                        projection::project_patches(&self.conn, &doc_id, doc, &patches)
+                    }
+                    None => projection::project_change(&self.conn, &doc_id, doc, &heads),
+                };
+                projected.map_err(|e| self.projection(e))?;
             }
             self.append_changes(&doc_id, &heads)?;
         }
@@ -358,7 +370,7 @@ impl Store {
     pub fn apply_remote<E>(
         &mut self,
         doc_id: &str,
-        apply: impl FnOnce(&mut Automerge) -> Result<(), E>,
+        apply: impl FnOnce(&mut Automerge, &mut PatchLog) -> Result<(), E>,
     ) -> Result<bool, E>
     where
         E: From<StoreError>,
@@ -368,10 +380,14 @@ impl Store {
             node: String::new(),
         };
         self.write(&author, |batch| {
+            let mut log = batch.logs.remove(doc_id).unwrap_or_else(PatchLog::active);
             let doc = batch.remote_doc(doc_id)?;
             let before = doc.get_heads();
-            apply(doc)?;
-            Ok(doc.get_heads() != before)
+            let applied = apply(doc, &mut log);
+            let changed = doc.get_heads() != before;
+            batch.logs.insert(doc_id.to_string(), log);
+            applied?;
+            Ok(changed)
         })
     }
 
@@ -462,17 +478,24 @@ impl Batch<'_> {
             .docs
             .get_mut(doc_id)
             .ok_or_else(|| StoreError::UnknownDoc(doc_id.to_string()))?;
-        let result = doc.transact_with(
-            |_| {
-                CommitOptions::default()
+        let log = self.logs.remove(doc_id).unwrap_or_else(PatchLog::active);
+        let mut tx = doc
+            .transaction_log_patches(log)
+            .map_err(|err| StoreError::UnknownDoc(format!("{doc_id}: {err}")))?;
+        match f(&mut tx) {
+            Ok(value) => {
+                let options = CommitOptions::default()
                     .with_message(message)
-                    .with_time(time)
-            },
-            f,
-        );
-        match result {
-            Ok(success) => Ok(success.result),
-            Err(failure) => Err(failure.error),
+                    .with_time(time);
+                let (_, log) = tx.commit_with(options);
+                self.logs.insert(doc_id.to_string(), log);
+                Ok(value)
+            }
+            Err(err) => {
+                // The whole batch fails and `Store::write` reloads the documents.
+                tx.rollback();
+                Err(err)
+            }
         }
     }
 
@@ -654,9 +677,9 @@ mod tests {
                 to_office.generate(doc_id, nmr.doc(doc_id).expect("doc"))
             {
                 office
-                    .apply_remote(doc_id, |doc| {
+                    .apply_remote(doc_id, |doc, log| {
                         to_nmr
-                            .receive(doc_id, doc, &message)
+                            .receive_logged(doc_id, doc, &message, log)
                             .map_err(|e| AppError::Network {
                                 detail: e.to_string(),
                             })
@@ -667,9 +690,9 @@ mod tests {
             if let Some(Frame::Sync { message, .. }) =
                 to_nmr.generate(doc_id, office.doc(doc_id).expect("doc"))
             {
-                nmr.apply_remote(doc_id, |doc| {
+                nmr.apply_remote(doc_id, |doc, log| {
                     to_office
-                        .receive(doc_id, doc, &message)
+                        .receive_logged(doc_id, doc, &message, log)
                         .map_err(|e| AppError::Network {
                             detail: e.to_string(),
                         })

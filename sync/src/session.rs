@@ -83,6 +83,27 @@ impl PeerSync {
             })
     }
 
+    /// Applies a peer's sync message to `doc`, recording the patches it makes in `log`, so
+    /// the caller learns what changed without diffing the whole document.
+    pub fn receive_logged(
+        &mut self,
+        doc_id: &str,
+        doc: &mut Automerge,
+        message: &[u8],
+        log: &mut automerge::PatchLog,
+    ) -> Result<(), SyncError> {
+        let message = sync::Message::decode(message).map_err(|err| SyncError::InvalidMessage {
+            doc: doc_id.to_string(),
+            reason: err.to_string(),
+        })?;
+        let state = self.states.entry(doc_id.to_string()).or_default();
+        doc.receive_sync_message_log_patches(state, message, log)
+            .map_err(|err| SyncError::Apply {
+                doc: doc_id.to_string(),
+                reason: err.to_string(),
+            })
+    }
+
     /// Whether the peer's last known heads for `doc_id` equal `doc`'s heads.
     pub fn in_sync(&self, doc_id: &str, doc: &Automerge) -> bool {
         let Some(state) = self.states.get(doc_id) else {

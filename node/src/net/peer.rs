@@ -254,8 +254,8 @@ fn on_sync(
     let changed = {
         let mut node = shared.node();
         let sync = &mut state.sync;
-        node.store.apply_remote(doc_id, |doc| {
-            sync.receive(doc_id, doc, message)
+        node.store.apply_remote(doc_id, |doc, log| {
+            sync.receive_logged(doc_id, doc, message, log)
                 .map_err(|err| AppError::Network {
                     detail: err.to_string(),
                 })
