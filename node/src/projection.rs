@@ -4,8 +4,10 @@
 //! The documents stay the source of truth. Every process that changes a logbook
 //! document (by a local write or by applying a peer's sync message) updates the
 //! `sessions` table in the same SQLite transaction as the change rows, for exactly the
-//! sessions the change touched (found from Automerge's diff of the heads before and after).
-//! So the table always matches the committed documents. When the table's layout version
+//! sessions the change touched. Those come from the patches Automerge records while it
+//! applies the change ([`project_patches`]), because a diff of the heads before and after
+//! ([`project_change`], used to rebuild) scans the whole document. So the table always
+//! matches the committed documents. When the table's layout version
 //! differs from [`VERSION`], it is rebuilt from the documents at open.
 //!
 //! The `invoiced_sessions` table follows the same rule for the `invoices/YEAR` documents:
