@@ -611,3 +611,67 @@ async fn web_session_with_light_program() {
     };
     run_scenario(browser, &node, scenario).await;
 }
+
+/// An admin adds a control program and settles a flagged session from the web pages.
+#[tokio::test(flavor = "multi_thread")]
+async fn web_admin_programs_and_review() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let node = facility(root.path());
+    node.ok(&["instrument", "add", "XRD1", "--max-minutes", "60"]);
+    node.ok(&[
+        "session",
+        "start",
+        "--instrument",
+        "XRD1",
+        "--group",
+        "LMCP",
+    ]);
+    let id = node.json(&["sessions", "--format", "json"])[0]["id"]
+        .as_str()
+        .expect("session id")
+        .to_string();
+    node.ok(&["session", "edit", &id, "--start", "2026-03-02 08:00"]);
+    node.ok(&["session", "stop", "--instrument", "XRD1"]);
+    let flagged = common::wait_for(Duration::from_secs(30), || {
+        let review = node.json(&["review", "list", "--format", "json"]);
+        (review.as_array()?.len() == 1).then_some(())
+    });
+    assert!(
+        flagged.is_some(),
+        "the long session was not flagged\n{}",
+        node.logs()
+    );
+
+    let base = base_url(&node);
+    let browser = Browser::start("en-US").await;
+    let client = browser.client.clone();
+    let scenario = async {
+        log_in(&client, &base, "admin").await?;
+        client.goto(&format!("{base}/admin")).await?;
+        wait_css(&client, "#programs-link").await?.click().await?;
+        wait_css(&client, "#p-name")
+            .await?
+            .send_keys("viewer")
+            .await?;
+        wait_css(&client, "#p-command")
+            .await?
+            .send_keys("/bin/sleep")
+            .await?;
+        wait_css(&client, "#p-args").await?.send_keys("30").await?;
+        wait_css(&client, "#program-save").await?.click().await?;
+        wait_text(&client, ".flash", "viewer").await?;
+        screenshot(&client, "programs").await?;
+        let programs = node.ok(&["program", "list", "--format", "csv"]);
+        ensure!(programs.contains("viewer"), "{programs}");
+
+        client.goto(&format!("{base}/admin/review")).await?;
+        wait_css(&client, "#review").await?;
+        screenshot(&client, "review").await?;
+        wait_css(&client, "button.resolve").await?.click().await?;
+        wait_text(&client, ".flash", "settled").await?;
+        let review = node.json(&["review", "list", "--format", "json"]);
+        ensure!(review.as_array().map(Vec::len) == Some(0), "{review}");
+        Ok(())
+    };
+    run_scenario(browser, &node, scenario).await;
+}

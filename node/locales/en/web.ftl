@@ -130,3 +130,21 @@ field-samples = number of samples (expected a whole number, 0 or more)
 
 web-field-program = Control program
 web-no-program = (none)
+
+web-programs-title = Control programs
+web-program-mode = Mode
+web-program-mode-light = light: started with the session, its exit stops the counter
+web-program-mode-heavy = heavy: runs on, the user starts and stops the counter
+web-program-command = Command
+web-program-args = Arguments (separated by spaces)
+web-program-multiple = Several instances may run at once
+web-program-saved = Program { $name } saved.
+web-review-title = Sessions to review
+web-review-help = These sessions were closed after a crash or ran longer than their instrument's maximum; they are not billed until you settle them. Keep the end shown to confirm a session, or type the correct end (YYYY-MM-DD HH:MM).
+web-review-operator = Operator
+web-review-start = Start
+web-review-reason = Reason
+web-review-settle = Settle
+web-review-end = End
+web-review-resolve = Settle
+web-review-settled = Session settled; it will be billed.

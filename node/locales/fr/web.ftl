@@ -130,3 +130,21 @@ field-samples = nombre d'échantillons (attendu : un nombre entier, 0 ou plus)
 
 web-field-program = Programme de pilotage
 web-no-program = (aucun)
+
+web-programs-title = Programmes de pilotage
+web-program-mode = Mode
+web-program-mode-light = léger : lancé avec le passage, sa fermeture arrête le compteur
+web-program-mode-heavy = lourd : tourne en continu, l'utilisateur démarre et arrête le compteur
+web-program-command = Commande
+web-program-args = Arguments (séparés par des espaces)
+web-program-multiple = Plusieurs instances peuvent tourner à la fois
+web-program-saved = Programme { $name } enregistré.
+web-review-title = Passages à vérifier
+web-review-help = Ces passages ont été clos après une panne ou ont duré plus que le maximum de leur instrument ; ils ne sont pas facturés tant que vous ne les avez pas réglés. Gardez la fin affichée pour confirmer un passage, ou tapez la fin correcte (AAAA-MM-JJ HH:MM).
+web-review-operator = Opérateur
+web-review-start = Début
+web-review-reason = Motif
+web-review-settle = Régler
+web-review-end = Fin
+web-review-resolve = Régler
+web-review-settled = Passage réglé ; il sera facturé.

@@ -82,9 +82,13 @@ pub async fn page(viewer: Viewer) -> Response {
         Ok(data) => {
             let body = format!(
                 "<p><a class=\"button\" id=\"tariffs-link\" href=\"/admin/tariffs\">{}</a> \
-                 <a class=\"button\" id=\"settings-link\" href=\"/admin/settings\">{}</a></p>{}{}{}",
+                 <a class=\"button\" id=\"settings-link\" href=\"/admin/settings\">{}</a> \
+                 <a class=\"button\" id=\"programs-link\" href=\"/admin/programs\">{}</a> \
+                 <a class=\"button\" id=\"review-link\" href=\"/admin/review\">{}</a></p>{}{}{}",
                 esc(&viewer.ui.t("web-tariffs-title")),
                 esc(&viewer.ui.t("web-settings-title")),
+                esc(&viewer.ui.t("web-programs-title")),
+                esc(&viewer.ui.t("web-review-title")),
                 instruments(&viewer, &data.instruments),
                 groups(&viewer, &data.groups),
                 users(&viewer, &data)

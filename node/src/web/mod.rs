@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod charts;
+pub mod counter;
 pub mod guard;
 pub mod instrument;
 pub mod invoices;
@@ -78,6 +79,7 @@ fn router(state: Arc<WebState>) -> Router {
         .route("/status", get(status::page))
         .route("/charts", get(charts::page))
         .merge(admin::routes())
+        .merge(counter::routes())
         .merge(tariffs::routes())
         .merge(invoices::routes())
         .merge(settings::routes())
