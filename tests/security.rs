@@ -172,7 +172,8 @@ fn history_shows_edits_from_two_nodes() {
     assert_eq!(observations["old"], "signal ok");
 
     let table = office.ok(&["history", &id]);
-    assert!(table.contains("office") && table.contains("nmr"), "{table}");
+    assert!(table.contains("office"), "{table}");
+    assert!(table.contains("nmr"), "{table}");
 }
 
 /// A backup taken while the node writes contains every session acknowledged before the

@@ -58,7 +58,7 @@ impl Action<'_> {
     }
 }
 
-/// Why an action was rejected.
+/// Reason an action was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
     #[error("user {login:?} is disabled")]

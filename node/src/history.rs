@@ -23,7 +23,7 @@ pub struct HistoryEntry {
     pub change: String,
 }
 
-/// Where a record lives: its document and the path of its map from the root.
+/// Location of a record: its document and the path of its map from the root.
 #[derive(Debug, Clone)]
 pub struct RecordLocation {
     pub doc: String,

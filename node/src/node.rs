@@ -174,13 +174,13 @@ impl Config {
     }
 }
 
-/// What the running node publishes for the commands given meanwhile.
+/// Run state the running node publishes for commands run meanwhile.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunState {
     pub pid: u32,
     /// Address the node listens on for sync.
     pub listen: String,
-    /// Loopback UDP port on which a datagram asks the node to load new writes at once.
+    /// Loopback UDP port where a datagram makes the node load new writes at once.
     pub notify_port: u16,
     /// Bound address of the local web interface, when it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -94,7 +94,7 @@ fn require_group(node: &Node, code: &str) -> Result<BillingGroup, AppError> {
         })
 }
 
-/// What `init` writes into a new facility document.
+/// Contents `init` writes into a new facility document.
 pub struct NewFacility<'a> {
     pub settings: Settings,
     pub node_name: &'a str,
@@ -312,13 +312,23 @@ pub fn set_password(
     if actor.login != login {
         require(actor, Action::EditUsers)?;
     }
+    update_user(node, actor, login, |user| user.password_hash = hash)
+}
+
+/// Rewrites the record of user `login` after `change`; the caller checked permissions.
+fn update_user(
+    node: &mut Node,
+    actor: &User,
+    login: &str,
+    change: impl FnOnce(&mut User),
+) -> Result<(), AppError> {
     let mut user = users(node)?
         .into_iter()
         .find(|u| u.login == login)
         .ok_or_else(|| AppError::UnknownUser {
             login: login.to_string(),
         })?;
-    user.password_hash = hash;
+    change(&mut user);
     let author = node.author(&actor.login);
     node.store.write(&author, |batch| {
         batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
@@ -539,19 +549,7 @@ pub fn set_user_active(
     active: bool,
 ) -> Result<(), AppError> {
     require(admin, Action::EditUsers)?;
-    let mut user = users(node)?
-        .into_iter()
-        .find(|u| u.login == login)
-        .ok_or_else(|| AppError::UnknownUser {
-            login: login.to_string(),
-        })?;
-    user.active = active;
-    let author = node.author(&admin.login);
-    node.store.write(&author, |batch| {
-        batch.edit(FACILITY_DOC, |tx| -> Result<(), AppError> {
-            Ok(schema::put_user(tx, &user)?)
-        })
-    })
+    update_user(node, admin, login, |user| user.active = active)
 }
 
 /// Changes to apply to a recorded session; `None` leaves a field as it is.

@@ -237,7 +237,7 @@ pub fn rebuild<'a>(
     Ok(())
 }
 
-/// Which sessions a query returns.
+/// Filter of a sessions query.
 #[derive(Debug, Default, Clone)]
 pub struct SessionFilter<'a> {
     pub instrument: Option<&'a str>,

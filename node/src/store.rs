@@ -47,7 +47,7 @@ pub enum StoreError {
     Schema(#[from] SchemaError),
 }
 
-/// Who makes a change, recorded in the change message for the audit trail.
+/// Author of a change, recorded in the change message for the audit trail.
 #[derive(Debug, Clone)]
 pub struct Author {
     /// Login of the user, or empty for changes the node makes on its own.
@@ -187,7 +187,7 @@ impl Store {
         }
     }
 
-    /// ID of the logbook document that holds session `id`.
+    /// Returns the ID of the logbook document that contains session `id`.
     pub fn session_doc(&self, id: &str) -> Result<Option<String>, StoreError> {
         self.conn
             .query_row("SELECT doc FROM sessions WHERE id = ?1", [id], |row| {
@@ -499,7 +499,7 @@ impl Batch<'_> {
         }
     }
 
-    /// Read access to a document inside the batch (sees the batch's own edits).
+    /// Returns a document inside the batch, including the batch's own edits.
     pub fn doc(&self, doc_id: &str) -> Option<&Automerge> {
         self.store.docs.get(doc_id)
     }

@@ -121,8 +121,8 @@ impl PeerSync {
         }
     }
 
-    /// Forgets the state of one document, so the next exchange starts over; used when
-    /// announced heads show the two sides differ although the state says otherwise.
+    /// Forgets the state of one document, so the next exchange starts over. The node calls
+    /// it when announced heads differ although the state claims both sides agree.
     pub fn reset(&mut self, doc_id: &str) {
         self.states.remove(doc_id);
     }

@@ -93,7 +93,7 @@ pub fn advertised_address(listen: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, listen.port())
 }
 
-/// How a node runs, from the configuration and the command line.
+/// Run settings of a node, from the configuration and the command line.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub listen: SocketAddr,
@@ -290,7 +290,7 @@ async fn flush_status(shared: Arc<Shared>) {
     }
 }
 
-/// What `run` reports once it serves.
+/// Report `run` gives once it serves.
 pub struct RunInfo {
     pub node_id: String,
     pub listen: SocketAddr,

@@ -139,31 +139,22 @@ fn close(
     if review.is_some() {
         fields.push("review");
     }
-    let mut node = shared.node();
-    let doc_id = node
-        .store
-        .session_doc(&session.id.to_string())?
-        .ok_or_else(|| AppError::UnknownSession {
-            id: session.id.to_string(),
-        })?;
-    let author = node.author("");
-    node.store.write(&author, |batch| {
-        batch.edit(&doc_id, |tx| -> Result<(), AppError> {
-            Ok(schema::update_session_fields(tx, &closed, &fields)?)
-        })
-    })?;
-    let _ = node.store.connection().execute(
+    write_fields(shared, &closed, &fields)?;
+    let _ = shared.node().store.connection().execute(
         "DELETE FROM heartbeats WHERE session_id = ?1",
         [session.id.to_string()],
     );
-    drop(node);
-    let _ = shared.changes.send(doc_id);
     Ok(())
 }
 
 fn flag(shared: &Shared, session: &Session, reason: &str) -> Result<(), AppError> {
     let mut flagged = session.clone();
     flagged.review = Some(reason.to_string());
+    write_fields(shared, &flagged, &["review"])
+}
+
+/// Writes the named fields of `session` as the node and tells the links it changed.
+fn write_fields(shared: &Shared, session: &Session, fields: &[&str]) -> Result<(), AppError> {
     let mut node = shared.node();
     let doc_id = node
         .store
@@ -174,7 +165,7 @@ fn flag(shared: &Shared, session: &Session, reason: &str) -> Result<(), AppError
     let author = node.author("");
     node.store.write(&author, |batch| {
         batch.edit(&doc_id, |tx| -> Result<(), AppError> {
-            Ok(schema::update_session_fields(tx, &flagged, &["review"])?)
+            Ok(schema::update_session_fields(tx, session, fields)?)
         })
     })?;
     drop(node);
