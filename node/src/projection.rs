@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     review TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start_ms);
-CREATE INDEX IF NOT EXISTS sessions_open ON sessions(instrument) WHERE end_ms IS NULL;
+DROP INDEX IF EXISTS sessions_open;
+CREATE INDEX IF NOT EXISTS sessions_open_start ON sessions(start_ms) WHERE end_ms IS NULL;
 CREATE TABLE IF NOT EXISTS invoiced_sessions (
     session_id TEXT NOT NULL,
     invoice TEXT NOT NULL,
@@ -254,23 +255,29 @@ pub fn query_sessions(
     conn: &Connection,
     filter: &SessionFilter<'_>,
 ) -> Result<Vec<Session>, rusqlite::Error> {
-    let mut stmt = conn.prepare_cached(
+    // Open sessions are few: their query names `end_ms IS NULL` outright, so SQLite reads
+    // them from the partial index instead of scanning every session.
+    let sql = if filter.open_only {
+        "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node,
+                package, booked_end_ms, program, review
+         FROM sessions
+         WHERE end_ms IS NULL
+           AND (?1 IS NULL OR instrument = ?1)
+           AND (?2 IS NULL OR start_ms >= ?2)
+           AND (?3 IS NULL OR start_ms < ?3)
+         ORDER BY start_ms, id"
+    } else {
         "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node,
                 package, booked_end_ms, program, review
          FROM sessions
          WHERE (?1 IS NULL OR instrument = ?1)
-           AND (?2 = 0 OR end_ms IS NULL)
-           AND (?3 IS NULL OR start_ms >= ?3)
-           AND (?4 IS NULL OR start_ms < ?4)
-         ORDER BY start_ms, id",
-    )?;
+           AND (?2 IS NULL OR start_ms >= ?2)
+           AND (?3 IS NULL OR start_ms < ?3)
+         ORDER BY start_ms, id"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(
-        params![
-            filter.instrument,
-            filter.open_only,
-            filter.from_ms,
-            filter.until_ms
-        ],
+        params![filter.instrument, filter.from_ms, filter.until_ms],
         |row| {
             let id: String = row.get(0)?;
             let id = Uuid::parse_str(&id).map_err(|e| invalid_column(0, e))?;

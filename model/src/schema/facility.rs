@@ -33,11 +33,7 @@ pub struct Member {
 /// Facility settings, or `None` before `init` wrote them.
 pub fn read_settings<D: ReadDoc>(doc: &D) -> Result<Option<Settings>, SchemaError> {
     let obj = root_map(doc, "settings")?;
-    let record = Record {
-        doc,
-        obj,
-        key: "settings".into(),
-    };
+    let record = Record::new(doc, obj, "settings".into());
     let facility_id = record.str_or_empty("facility_id");
     if facility_id.is_empty() {
         return Ok(None);
@@ -74,7 +70,7 @@ pub fn read_instruments<D: ReadDoc>(doc: &D) -> Result<Vec<Instrument>, SchemaEr
     let root = root_map(doc, "instruments")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let r = Record { doc, obj, key };
+        let r = Record::new(doc, obj, key);
         if r.bool_or("deleted", false) {
             continue;
         }
@@ -112,7 +108,7 @@ pub fn read_groups<D: ReadDoc>(doc: &D) -> Result<Vec<BillingGroup>, SchemaError
     let root = root_map(doc, "groups")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let r = Record { doc, obj, key };
+        let r = Record::new(doc, obj, key);
         if r.bool_or("deleted", false) {
             continue;
         }
@@ -141,7 +137,7 @@ pub fn read_users<D: ReadDoc>(doc: &D) -> Result<Vec<User>, SchemaError> {
     let root = root_map(doc, "users")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let r = Record { doc, obj, key };
+        let r = Record::new(doc, obj, key);
         let level = r.int("level")?;
         let level = Level::new(level).map_err(|_| r.bad_value("level", &level.to_string()))?;
         out.push(User {
@@ -184,7 +180,7 @@ pub fn read_tariffs<D: ReadDoc>(doc: &D) -> Result<Vec<Tariff>, SchemaError> {
     let root = root_map(doc, "tariffs")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let r = Record { doc, obj, key };
+        let r = Record::new(doc, obj, key);
         if r.bool_or("deleted", false) {
             continue;
         }
@@ -271,11 +267,7 @@ pub fn read_tariff_conflicts<D: ReadDoc>(doc: &D) -> Result<Vec<TariffConflict>,
     let root = root_map(doc, "tariffs")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let current = read_tariff(&Record {
-            doc,
-            obj: obj.clone(),
-            key: key.clone(),
-        })?;
+        let current = read_tariff(&Record::new(doc, obj.clone(), key.clone()))?;
         let mut values = vec![current.rule.clone()];
         for record in all_objects(doc, &root, &key)? {
             for rule in all_rule_values(doc, &record)? {
@@ -342,7 +334,7 @@ pub fn read_programs<D: ReadDoc>(doc: &D) -> Result<Vec<Program>, SchemaError> {
     };
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let r = Record { doc, obj, key };
+        let r = Record::new(doc, obj, key);
         if r.bool_or("deleted", false) {
             continue;
         }
@@ -385,7 +377,7 @@ pub fn read_members<D: ReadDoc>(doc: &D) -> Result<Vec<Member>, SchemaError> {
     let root = root_map(doc, "members")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let r = Record { doc, obj, key };
+        let r = Record::new(doc, obj, key);
         out.push(Member {
             node_id: r.key.clone(),
             name: r.str_or_empty("name"),

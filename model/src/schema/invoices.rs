@@ -124,7 +124,7 @@ pub fn read_invoices<D: ReadDoc>(doc: &D) -> Result<Vec<IssuedInvoice>, SchemaEr
     let root = root_map(doc, "invoices")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        out.push(read_invoice(&Record { doc, obj, key })?);
+        out.push(read_invoice(&Record::new(doc, obj, key))?);
     }
     out.sort_by_key(|invoice| invoice.number);
     Ok(out)
@@ -256,11 +256,7 @@ pub fn mark_credited<T: Transactable>(
 /// created the facility).
 pub fn billing_office<D: ReadDoc>(doc: &D) -> Result<Option<String>, SchemaError> {
     let settings = root_map(doc, "settings")?;
-    let record = Record {
-        doc,
-        obj: settings,
-        key: "settings".into(),
-    };
+    let record = Record::new(doc, settings, "settings".into());
     let chosen = record.str_or_empty("billing_office");
     if !chosen.is_empty() {
         return Ok(Some(chosen));
@@ -274,11 +270,7 @@ pub fn billing_office<D: ReadDoc>(doc: &D) -> Result<Option<String>, SchemaError
 /// Checks whether an admin set the billing office (rather than it being the default).
 pub fn billing_office_is_set<D: ReadDoc>(doc: &D) -> Result<bool, SchemaError> {
     let settings = root_map(doc, "settings")?;
-    let record = Record {
-        doc,
-        obj: settings,
-        key: "settings".into(),
-    };
+    let record = Record::new(doc, settings, "settings".into());
     Ok(!record.str_or_empty("billing_office").is_empty())
 }
 

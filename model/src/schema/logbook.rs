@@ -11,7 +11,7 @@ pub fn read_sessions<D: ReadDoc>(doc: &D) -> Result<Vec<Session>, SchemaError> {
     let root = root_map(doc, "sessions")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let r = Record { doc, obj, key };
+        let r = Record::new(doc, obj, key);
         if r.bool_or("deleted", false) {
             continue;
         }
@@ -27,11 +27,7 @@ pub fn read_session_by_key<D: ReadDoc>(doc: &D, key: &str) -> Result<Option<Sess
         Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
         _ => return Ok(None),
     };
-    let r = Record {
-        doc,
-        obj,
-        key: key.to_string(),
-    };
+    let r = Record::new(doc, obj, key.to_string());
     if r.bool_or("deleted", false) {
         return Ok(None);
     }
@@ -203,7 +199,7 @@ pub fn read_entries<D: ReadDoc>(doc: &D) -> Result<Vec<NotebookEntry>, SchemaErr
     let root = root_map(doc, "entries")?;
     let mut out = Vec::new();
     for (key, obj) in map_entries(doc, &root) {
-        let r = Record { doc, obj, key };
+        let r = Record::new(doc, obj, key);
         if r.bool_or("deleted", false) {
             continue;
         }

@@ -1,6 +1,8 @@
 //! Typed reads of scalar fields from Automerge maps, with errors naming the field.
 
-use automerge::{ObjId, ReadDoc, ScalarValue, Value};
+use std::cell::OnceCell;
+
+use automerge::{ObjId, ReadDoc, ScalarValue, Value, ValueRef};
 use rust_decimal::Decimal;
 
 /// A record in a document that does not have the expected shape.
@@ -27,18 +29,42 @@ impl From<automerge::AutomergeError> for SchemaError {
 }
 
 /// A map object of a document together with the key used in error messages.
+///
+/// The first field read loads every scalar field of the map in one pass: a record is read
+/// whole, and one pass over its map costs about as much as one lookup by key.
 pub(crate) struct Record<'a, D: ReadDoc> {
-    pub doc: &'a D,
-    pub obj: ObjId,
+    doc: &'a D,
+    obj: ObjId,
     pub key: String,
+    fields: OnceCell<Vec<(String, ScalarValue)>>,
 }
 
-impl<D: ReadDoc> Record<'_, D> {
-    fn scalar(&self, field: &'static str) -> Option<ScalarValue> {
-        match self.doc.get(&self.obj, field) {
-            Ok(Some((Value::Scalar(value), _))) => Some(value.into_owned()),
-            _ => None,
+impl<'a, D: ReadDoc> Record<'a, D> {
+    pub fn new(doc: &'a D, obj: ObjId, key: String) -> Self {
+        Record {
+            doc,
+            obj,
+            key,
+            fields: OnceCell::new(),
         }
+    }
+
+    fn scalar(&self, field: &'static str) -> Option<ScalarValue> {
+        let fields = self.fields.get_or_init(|| {
+            self.doc
+                .map_range(&self.obj, ..)
+                .filter_map(|item| match item.value {
+                    ValueRef::Scalar(value) => {
+                        Some((item.key.to_string(), ScalarValue::from(value)))
+                    }
+                    _ => None,
+                })
+                .collect()
+        });
+        fields
+            .iter()
+            .find(|(key, _)| key == field)
+            .map(|(_, value)| value.clone())
     }
 
     fn bad_field(&self, field: &'static str) -> SchemaError {
