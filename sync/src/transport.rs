@@ -291,7 +291,7 @@ impl Link {
             remote,
             connection,
             sender: FrameSender { peer, stream: send },
-            receiver: FrameReceiver { peer, stream: recv },
+            receiver: FrameReceiver::new(peer, recv),
         }
     }
 }
@@ -304,9 +304,10 @@ pub struct FrameSender {
 }
 
 impl FrameSender {
-    /// Encodes and writes one frame. Returns once the frame is queued in the connection,
-    /// not when the peer has received it.
-    pub async fn send(&mut self, frame: &Frame) -> Result<(), TransportError> {
+    /// Encodes and writes one frame, and returns its length on the wire with the prefix.
+    /// Returns once the frame is queued in the connection, not when the peer has
+    /// received it.
+    pub async fn send(&mut self, frame: &Frame) -> Result<usize, TransportError> {
         let encoded = frame::encode(frame);
         let len = encoded.len() - LENGTH_PREFIX_LEN;
         if len > MAX_FRAME_LEN {
@@ -326,7 +327,7 @@ impl FrameSender {
                 source,
             })?;
         tracing::trace!(peer = %self.peer.short(), kind = frame.kind(), len, "frame sent");
-        Ok(())
+        Ok(encoded.len())
     }
 
     /// Writes `bytes` on the stream as they are, without a length prefix or any check.
@@ -358,44 +359,79 @@ impl FrameSender {
 pub struct FrameReceiver {
     peer: NodeId,
     stream: RecvStream,
+    /// Bytes of the frame being read: the length prefix, then the body. They survive a
+    /// cancelled [`FrameReceiver::recv`], so the next call resumes where it stopped.
+    partial: Vec<u8>,
+    /// How many bytes of `partial` hold data.
+    filled: usize,
+    /// Body length announced by the prefix, once the prefix is complete.
+    body_len: Option<usize>,
 }
 
 impl FrameReceiver {
+    fn new(peer: NodeId, stream: RecvStream) -> FrameReceiver {
+        FrameReceiver {
+            peer,
+            stream,
+            partial: vec![0; LENGTH_PREFIX_LEN],
+            filled: 0,
+            body_len: None,
+        }
+    }
+
     /// Reads the next frame. Returns `Ok(None)` when the peer finished the stream between
     /// two frames. A length prefix above `MAX_FRAME_LEN` is rejected before the body is
     /// allocated.
+    ///
+    /// Cancel-safe: a link's loop waits on this in `select!` beside other events, and a
+    /// frame whose bytes arrive over several polls must not lose the part already read.
     pub async fn recv(&mut self) -> Result<Option<Frame>, TransportError> {
-        let mut prefix = [0; LENGTH_PREFIX_LEN];
-        match self.read_exact(&mut prefix).await? {
-            0 => return Ok(None),
-            read if read < LENGTH_PREFIX_LEN => {
-                return Err(self.truncated(read, LENGTH_PREFIX_LEN));
+        loop {
+            if self.filled == self.partial.len() {
+                match self.body_len {
+                    None => {
+                        let mut prefix = [0; LENGTH_PREFIX_LEN];
+                        prefix.copy_from_slice(&self.partial);
+                        let len =
+                            frame::decode_length(prefix).map_err(|source| self.invalid(source))?;
+                        self.body_len = Some(len);
+                        self.partial = vec![0; len];
+                        self.filled = 0;
+                        continue;
+                    }
+                    Some(len) => {
+                        let body = std::mem::replace(&mut self.partial, vec![0; LENGTH_PREFIX_LEN]);
+                        self.filled = 0;
+                        self.body_len = None;
+                        let frame = frame::decode(&body).map_err(|source| self.invalid(source))?;
+                        tracing::trace!(peer = %self.peer.short(), kind = frame.kind(), len, "frame received");
+                        return Ok(Some(frame));
+                    }
+                }
             }
-            _ => {}
+            let read = self
+                .stream
+                .read(&mut self.partial[self.filled..])
+                .await
+                .map_err(|source| TransportError::Read {
+                    peer: self.peer,
+                    source,
+                })?;
+            match read {
+                Some(count) => self.filled += count,
+                None => return self.finished(),
+            }
         }
-
-        let len = frame::decode_length(prefix).map_err(|source| self.invalid(source))?;
-        let mut body = vec![0; len];
-        let read = self.read_exact(&mut body).await?;
-        if read < len {
-            return Err(self.truncated(LENGTH_PREFIX_LEN + read, LENGTH_PREFIX_LEN + len));
-        }
-
-        let frame = frame::decode(&body).map_err(|source| self.invalid(source))?;
-        tracing::trace!(peer = %self.peer.short(), kind = frame.kind(), len, "frame received");
-        Ok(Some(frame))
     }
 
-    /// Fills `buffer` and returns its length, or returns how many bytes were read
-    /// before the stream finished.
-    async fn read_exact(&mut self, buffer: &mut [u8]) -> Result<usize, TransportError> {
-        match self.stream.read_exact(buffer).await {
-            Ok(()) => Ok(buffer.len()),
-            Err(quinn::ReadExactError::FinishedEarly(read)) => Ok(read),
-            Err(quinn::ReadExactError::ReadError(source)) => Err(TransportError::Read {
-                peer: self.peer,
-                source,
-            }),
+    /// The stream ended: cleanly between two frames, or in the middle of one.
+    fn finished(&self) -> Result<Option<Frame>, TransportError> {
+        match self.body_len {
+            None if self.filled == 0 => Ok(None),
+            None => Err(self.truncated(self.filled, LENGTH_PREFIX_LEN)),
+            Some(len) => {
+                Err(self.truncated(LENGTH_PREFIX_LEN + self.filled, LENGTH_PREFIX_LEN + len))
+            }
         }
     }
 

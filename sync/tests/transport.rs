@@ -171,24 +171,28 @@ async fn wrong_server_pin_fails_connect() {
     .await;
 }
 
+/// Bytes from a xorshift generator, so a frame's content depends on its seed.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn large_sync_frame_arrives_intact() {
     with_timeout(async {
         let (server_id, server, _client_id, client) = mutual_pair();
         let server_addr = server.local_addr().expect("server address");
 
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let message: Vec<u8> = (0..1024 * 1024)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
         let frame = Frame::Sync {
             doc: "logbook-xrd-2025".to_owned(),
-            message,
+            message: noise(0x2545_F491_4F6C_DD1D, 1024 * 1024),
         };
 
         let mut outgoing = client
@@ -208,6 +212,57 @@ async fn large_sync_frame_arrives_intact() {
     .await;
 }
 
+/// A link's loop waits for frames in `select!` beside other events, which drops the
+/// receive future whenever another event comes first. Frames that arrive over many polls
+/// must still come out whole and in order.
+#[tokio::test]
+async fn cancelled_receives_lose_no_bytes() {
+    with_timeout(async {
+        let (server_id, server, _client_id, client) = mutual_pair();
+        let server_addr = server.local_addr().expect("server address");
+        let frames: Vec<Frame> = (1..=3)
+            .map(|seed| Frame::Sync {
+                doc: format!("logbook/xrd/{seed}"),
+                message: noise(seed, 512 * 1024),
+            })
+            .collect();
+
+        let mut outgoing = client
+            .connect(server_addr, Pin::Exactly(server_id.node_id()))
+            .await
+            .expect("connect");
+        let send = async {
+            for frame in &frames {
+                outgoing.sender.send(frame).await.expect("send sync");
+            }
+        };
+        let receive = async {
+            let mut incoming = accept_link(&server).await;
+            let mut received = Vec::new();
+            let mut cancelled = 0;
+            for _ in 0..1_000_000 {
+                if received.len() == frames.len() {
+                    break;
+                }
+                tokio::select! {
+                    frame = incoming.receiver.recv() => {
+                        received.push(frame.expect("recv sync").expect("a frame"));
+                    }
+                    () = tokio::task::yield_now() => cancelled += 1,
+                }
+            }
+            (received, cancelled)
+        };
+        let ((), (received, cancelled)) = tokio::join!(send, receive);
+        assert!(
+            cancelled > 0,
+            "no receive was cancelled, so the test proved nothing"
+        );
+        assert_eq!(received, frames);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn oversized_frame_is_not_sent() {
     with_timeout(async {
@@ -218,9 +273,10 @@ async fn oversized_frame_is_not_sent() {
             .await
             .expect("connect");
 
+        // Noise, because a long run of zeros would go out compressed and fit.
         let frame = Frame::Sync {
             doc: "d".to_owned(),
-            message: vec![0; progmanager_sync::MAX_FRAME_LEN],
+            message: noise(0x5DEE_CE66_D1CE_4E5B, progmanager_sync::MAX_FRAME_LEN),
         };
         let error = outgoing.sender.send(&frame).await.expect_err("too long");
         assert!(error.to_string().contains("exceeds the maximum"), "{error}");
