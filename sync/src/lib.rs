@@ -8,9 +8,11 @@
 //! - `frame`: encoding and decoding of the frames exchanged on a link, without I/O.
 //! - `transport`: one quinn endpoint per node, and links that send and receive frames.
 //! - `session`: the per-peer Automerge sync state machine, without I/O.
+//! - `intake`: which link of a node may ask its peer for missing changes, without I/O.
 
 pub mod frame;
 pub mod identity;
+pub mod intake;
 pub mod session;
 pub mod tls;
 pub mod transport;

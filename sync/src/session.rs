@@ -18,7 +18,7 @@
 //!
 //! `generate` returns `None` once the peer has everything, which bounds every exchange.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, ChangeHash};
@@ -38,6 +38,8 @@ pub enum SyncError {
 #[derive(Debug, Default)]
 pub struct PeerSync {
     states: HashMap<String, sync::State>,
+    /// Documents whose last message went out without `have` and `need`.
+    withheld: HashSet<String>,
 }
 
 impl PeerSync {
@@ -56,12 +58,34 @@ impl PeerSync {
 
     /// Builds the next sync message for `doc_id`, or `None` when there is nothing to send.
     pub fn generate(&mut self, doc_id: &str, doc: &Automerge) -> Option<Frame> {
+        self.generate_with(doc_id, doc, true)
+    }
+
+    /// Builds the next sync message for `doc_id`. With `ask` false the message carries our
+    /// heads but neither `have` nor `need`, so the peer learns what we hold and sends
+    /// nothing back (see [`crate::intake`]). The first message after such a one that may
+    /// ask is always sent, even when our heads did not change, so the peer learns what we
+    /// lack.
+    pub fn generate_with(&mut self, doc_id: &str, doc: &Automerge, ask: bool) -> Option<Frame> {
         let state = self.states.entry(doc_id.to_string()).or_default();
-        let message = doc.generate_sync_message(state)?;
+        if ask && self.withheld.remove(doc_id) {
+            state.have_responded = false;
+        }
+        let mut message = doc.generate_sync_message(state)?;
+        if !ask {
+            message.have.clear();
+            message.need.clear();
+            self.withheld.insert(doc_id.to_string());
+        }
         Some(Frame::Sync {
             doc: doc_id.to_string(),
             message: message.encode(),
         })
+    }
+
+    /// The heads the peer last sent for `doc_id`, if it sent any on this connection.
+    pub fn their_heads(&self, doc_id: &str) -> Option<&[ChangeHash]> {
+        self.states.get(doc_id)?.their_heads.as_deref()
     }
 
     /// Applies a peer's sync message to `doc`.
@@ -125,6 +149,7 @@ impl PeerSync {
     /// it when announced heads differ although the state claims both sides agree.
     pub fn reset(&mut self, doc_id: &str) {
         self.states.remove(doc_id);
+        self.withheld.remove(doc_id);
     }
 }
 

@@ -37,8 +37,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc, Value};
+use automerge::{ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, Value};
 use progmanager_sync::frame::{self, Frame, LENGTH_PREFIX_LEN};
+use progmanager_sync::intake::{Intake, LinkKey};
 use progmanager_sync::session::PeerSync;
 
 /// Seeds that once failed, replayed before any random seed.
@@ -131,6 +132,8 @@ struct Stats {
     stale_resets: usize,
     /// Schedules whose healed network settled unconverged until heads were announced.
     needed_reannounce: usize,
+    /// Sync messages sent without `have` and `need` because another link had the turn.
+    withheld: usize,
 }
 
 impl Stats {
@@ -143,6 +146,7 @@ impl Stats {
         self.drops += other.drops;
         self.stale_resets += other.stale_resets;
         self.needed_reannounce += other.needed_reannounce;
+        self.withheld += other.withheld;
     }
 }
 
@@ -157,10 +161,14 @@ struct Peer {
     name: String,
     actor: ActorId,
     docs: BTreeMap<String, Automerge>,
+    /// Which link may ask for missing changes, shared by the peer's links as in the node.
+    intake: Intake,
 }
 
 /// One connection between two peers. Index `i` of each array belongs to end `ends[i]`.
 struct Link {
+    /// Key of the link in both ends' intakes, unique over the schedule.
+    key: LinkKey,
     ends: [usize; 2],
     sessions: [PeerSync; 2],
     /// Encoded frames sent by end `i` and not yet delivered to the other end, in order.
@@ -237,6 +245,7 @@ struct World {
     schedule: Vec<String>,
     stats: Stats,
     clock_ms: i64,
+    next_link_key: LinkKey,
 }
 
 /// Builds the genesis change shared by every document: a fixed actor, timestamp 0 and
@@ -298,6 +307,7 @@ impl World {
                     name: format!("p{index}"),
                     actor,
                     docs,
+                    intake: Intake::new(),
                 }
             })
             .collect();
@@ -317,6 +327,7 @@ impl World {
                 ..Stats::default()
             },
             clock_ms: 0,
+            next_link_key: 0,
         }
     }
 
@@ -544,8 +555,8 @@ impl World {
 
     // --- Links -------------------------------------------------------------------------
 
-    /// Opens a link: fresh sessions on both ends, then each end sends `Hello`, `Docs`
-    /// and one sync message per document, as the node's link task does on start.
+    /// Opens a link: fresh sessions on both ends, then each end sends `Hello` and `Docs`,
+    /// as the node's link task does on start. Sync messages follow the peer's `Docs`.
     fn open_link(&mut self, a: usize, b: usize) {
         self.log(format!("link up p{a}<->p{b}"));
         let sessions = match self.saved_sessions.remove(&(a.min(b), a.max(b))) {
@@ -553,7 +564,9 @@ impl World {
             Some([first, second]) if self.config.reuse_sessions => [second, first],
             _ => [PeerSync::new(), PeerSync::new()],
         };
+        self.next_link_key += 1;
         self.links.push(Link {
+            key: self.next_link_key,
             ends: [a, b],
             sessions,
             in_flight: [VecDeque::new(), VecDeque::new()],
@@ -569,12 +582,8 @@ impl World {
                 clock_ms: self.clock_ms,
                 listen: None,
             };
-            let doc_ids: Vec<String> = peer.docs.keys().cloned().collect();
             self.send(link, side, &hello);
             self.announce_quietly(link, side);
-            for doc_id in doc_ids {
-                self.generate(link, side, &doc_id);
-            }
         }
     }
 
@@ -583,6 +592,11 @@ impl World {
         let closed = self.links.swap_remove(link);
         let [a, b] = closed.ends;
         self.log(format!("link down p{a}<->p{b}"));
+        for end in closed.ends {
+            for doc_id in self.peers[end].intake.link_closed(closed.key) {
+                self.notify_changed(end, &doc_id);
+            }
+        }
         if self.config.reuse_sessions {
             let [first, second] = closed.sessions;
             let ordered = if a < b {
@@ -615,10 +629,14 @@ impl World {
     /// Sends the next sync message for `doc_id` on end `side`, if the session has one.
     fn generate(&mut self, link: usize, side: usize, doc_id: &str) {
         let peer = self.links[link].ends[side];
-        let Some(doc) = self.peers[peer].docs.get(doc_id) else {
+        let key = self.links[link].key;
+        let owner = &mut self.peers[peer];
+        let Some(doc) = owner.docs.get(doc_id) else {
             return;
         };
-        if let Some(frame) = self.links[link].sessions[side].generate(doc_id, doc) {
+        let ask = owner.intake.may_ask(key, doc_id, self.clock_ms);
+        if let Some(frame) = self.links[link].sessions[side].generate_with(doc_id, doc, ask) {
+            self.stats.withheld += usize::from(!ask);
             self.send(link, side, &frame);
         }
     }
@@ -687,12 +705,20 @@ impl World {
         });
 
         theirs.sort_unstable();
+        let hashes: Vec<ChangeHash> = theirs.iter().copied().map(ChangeHash).collect();
+        let opened =
+            owner
+                .intake
+                .peer_heads(self.links[link].key, doc_id, &hashes, doc, self.clock_ms);
         let session = &mut self.links[link].sessions[side];
         if sorted_heads(doc) != theirs && session.in_sync(doc_id, doc) {
             session.reset(doc_id);
             self.stats.stale_resets += 1;
             self.schedule
                 .push(format!("  reset of {doc_id}: announced heads differ"));
+        }
+        if opened {
+            self.notify_changed(self.links[link].ends[side], doc_id);
         }
         self.generate(link, side, doc_id);
     }
@@ -707,10 +733,20 @@ impl World {
         });
 
         let before = doc.get_heads();
-        self.links[link].sessions[side]
+        let session = &mut self.links[link].sessions[side];
+        session
             .receive(doc_id, doc, message)
             .map_err(|err| format!("p{peer}: {err}"))?;
-        if doc.get_heads() != before {
+        let theirs = session.their_heads(doc_id).unwrap_or_default().to_vec();
+        let changed = doc.get_heads() != before;
+        let key = self.links[link].key;
+        let mut opened = owner
+            .intake
+            .peer_heads(key, doc_id, &theirs, doc, self.clock_ms);
+        if changed {
+            opened |= owner.intake.doc_changed(doc_id, doc);
+        }
+        if changed || opened {
             self.notify_changed(peer, doc_id);
         }
         self.generate(link, side, doc_id);
@@ -940,7 +976,8 @@ fn run_seeds(seeds: &[u64], config: Config) -> (Stats, Vec<Failure>) {
 fn report(label: &str, stats: &Stats, failures: &[Failure], started: Instant) {
     println!(
         "{label}: {} schedules, {} events, {} writes, {} deliveries ({} duplicated, {} dropped), \
-         {} stale resets, {} schedules needed re-announcement, {} failed, {:.1?}",
+         {} stale resets, {} schedules needed re-announcement, {} messages withheld, \
+         {} failed, {:.1?}",
         stats.schedules + failures.len(),
         stats.events,
         stats.writes,
@@ -949,6 +986,7 @@ fn report(label: &str, stats: &Stats, failures: &[Failure], started: Instant) {
         stats.drops,
         stats.stale_resets,
         stats.needed_reannounce,
+        stats.withheld,
         failures.len(),
         started.elapsed()
     );

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use automerge::ChangeHash;
 use progmanager_model::schema::FACILITY_DOC;
+use progmanager_sync::intake::LinkKey;
 use progmanager_sync::session::{PeerSync, heads_bytes};
 use progmanager_sync::{Frame, FrameSender, Link, NodeId};
 use tokio::sync::{broadcast, mpsc};
@@ -55,6 +57,8 @@ pub async fn serve_link(shared: Arc<Shared>, link: Link, guard: LinkGuard, mode:
 
 struct LinkState {
     peer: NodeId,
+    /// Key of this link in the node's intake.
+    key: LinkKey,
     sync: PeerSync,
     outgoing: mpsc::UnboundedSender<Frame>,
     /// Documents the peer announced, to know when `UntilSynced` is done.
@@ -76,15 +80,19 @@ async fn drive(
     let (outgoing, queue) = mpsc::unbounded_channel();
     let writer = tokio::spawn(write_frames(Arc::clone(shared), sender, queue));
     let mut changes = shared.changes.subscribe();
+    let mut opened = shared.intake_opened.subscribe();
     let mut state = LinkState {
         peer,
+        key: guard.key(),
         sync: PeerSync::new(),
         outgoing,
         peer_docs: None,
     };
 
     state.send(hello(shared));
-    announce_and_sync_all(shared, &mut state);
+    // Sync messages follow the peer's `Docs`: by then the intake knows which documents
+    // the peer holds changes of that this node lacks.
+    announce(shared, &mut state);
 
     let mut ticker = tokio::time::interval(ANNOUNCE_INTERVAL);
     ticker.tick().await;
@@ -103,6 +111,11 @@ async fn drive(
                 Err(err) => break Err(AppError::Network { detail: err.to_string() }),
             },
             change = changes.recv() => match change {
+                Ok(doc) => state.generate(shared, &doc),
+                Err(broadcast::error::RecvError::Lagged(_)) => sync_all(shared, &mut state),
+                Err(broadcast::error::RecvError::Closed) => break Ok(()),
+            },
+            open = opened.recv() => match open {
                 Ok(doc) => state.generate(shared, &doc),
                 Err(broadcast::error::RecvError::Lagged(_)) => sync_all(shared, &mut state),
                 Err(broadcast::error::RecvError::Closed) => break Ok(()),
@@ -128,13 +141,16 @@ async fn write_frames(
 ) {
     while let Some(frame) = queue.recv().await {
         let is_bye = frame == Frame::Bye;
-        let bytes = progmanager_sync::frame::encode(&frame).len() as u64;
-        shared
-            .sent_bytes
-            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
-        if let Err(err) = sender.send(&frame).await {
-            debug!(error = %err, "sending a frame failed");
-            return;
+        match sender.send(&frame).await {
+            Ok(bytes) => {
+                shared
+                    .sent_bytes
+                    .fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(err) => {
+                debug!(error = %err, "sending a frame failed");
+                return;
+            }
         }
         if is_bye {
             let _ = sender.finish();
@@ -157,11 +173,6 @@ fn announce(shared: &Shared, state: &mut LinkState) {
     let frame = PeerSync::announce(node.store.docs());
     drop(node);
     state.send(frame);
-}
-
-fn announce_and_sync_all(shared: &Shared, state: &mut LinkState) {
-    announce(shared, state);
-    sync_all(shared, state);
 }
 
 fn sync_all(shared: &Shared, state: &mut LinkState) {
@@ -229,6 +240,14 @@ fn on_docs(shared: &Shared, state: &mut LinkState, heads: Vec<(String, Vec<[u8; 
             // A document kind this version does not know: leave it to newer nodes.
             continue;
         };
+        let hashes: Vec<ChangeHash> = their_heads.iter().copied().map(ChangeHash).collect();
+        let opened =
+            shared
+                .intake()
+                .peer_heads(state.key, &doc_id, &hashes, doc, shared.monotonic_ms());
+        if opened {
+            let _no_receivers = shared.intake_opened.send(doc_id.clone());
+        }
         let mut ours = heads_bytes(&doc.get_heads());
         let mut theirs = their_heads;
         ours.sort();
@@ -251,18 +270,31 @@ fn on_sync(
     doc_id: &str,
     message: &[u8],
 ) -> Result<(), AppError> {
-    let changed = {
+    let (changed, opened) = {
         let mut node = shared.node();
         let sync = &mut state.sync;
-        node.store.apply_remote(doc_id, |doc, log| {
+        let changed = node.store.apply_remote(doc_id, |doc, log| {
             sync.receive_logged(doc_id, doc, message, log)
                 .map_err(|err| AppError::Network {
                     detail: err.to_string(),
                 })
-        })?
+        })?;
+        let mut opened = false;
+        if let Some(doc) = node.store.doc(doc_id) {
+            let theirs = state.sync.their_heads(doc_id).unwrap_or_default();
+            let mut intake = shared.intake();
+            opened = intake.peer_heads(state.key, doc_id, theirs, doc, shared.monotonic_ms());
+            if changed {
+                opened |= intake.doc_changed(doc_id, doc);
+            }
+        }
+        (changed, opened)
     };
+    if opened {
+        let _no_receivers = shared.intake_opened.send(doc_id.to_string());
+    }
     if changed {
-        debug!(doc = %doc_id, "received changes");
+        debug!(doc = %doc_id, bytes = message.len(), "received changes");
         if doc_id == FACILITY_DOC {
             shared.refresh_policy()?;
         }
@@ -283,9 +315,15 @@ impl LinkState {
         let Some(doc) = node.store.doc(doc_id) else {
             return;
         };
-        let frame = self.sync.generate(doc_id, doc);
+        let ask = shared
+            .intake()
+            .may_ask(self.key, doc_id, shared.monotonic_ms());
+        let frame = self.sync.generate_with(doc_id, doc, ask);
         drop(node);
         if let Some(frame) = frame {
+            if let Frame::Sync { message, .. } = &frame {
+                tracing::trace!(doc = %doc_id, ask, bytes = message.len(), "sync message");
+            }
             self.send(frame);
         }
     }

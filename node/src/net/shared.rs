@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use chrono::{DateTime, Utc};
 use progmanager_model::schema::{self, FACILITY_DOC};
 use progmanager_sync::NodeId;
+use progmanager_sync::intake::{Intake, LinkKey};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +30,12 @@ pub struct Shared {
     pub policy: Arc<MembershipPolicy>,
     /// IDs of documents that changed, locally or from a peer.
     pub changes: broadcast::Sender<String>,
+    /// Which link may ask its peer for missing changes, per document.
+    intake: Mutex<Intake>,
+    /// IDs of documents whose intake opened, so that links that waited ask now.
+    pub intake_opened: broadcast::Sender<String>,
+    /// Start of the node, for the monotonic times the intake compares.
+    started: std::time::Instant,
     links: Mutex<HashMap<NodeId, LinkEntry>>,
     next_link: AtomicU64,
     pub shutdown: CancellationToken,
@@ -61,6 +68,13 @@ pub struct LinkGuard {
     pub cancel: CancellationToken,
 }
 
+impl LinkGuard {
+    /// Key of the link in the node's intake.
+    pub fn key(&self) -> LinkKey {
+        self.id
+    }
+}
+
 impl Drop for LinkGuard {
     fn drop(&mut self) {
         if let Ok(mut links) = self.shared.links.lock()
@@ -69,6 +83,10 @@ impl Drop for LinkGuard {
                 .is_some_and(|entry| entry.id == self.id)
         {
             links.remove(&self.peer);
+        }
+        let opened = self.shared.intake().link_closed(self.id);
+        for doc in opened {
+            let _no_receivers = self.shared.intake_opened.send(doc);
         }
     }
 }
@@ -112,7 +130,11 @@ impl Shared {
         let node_name = node.name()?;
         let policy = MembershipPolicy::with_invitations(&node.dir.store_path());
         let (changes, _) = broadcast::channel(1024);
+        let (intake_opened, _) = broadcast::channel(256);
         Ok(Arc::new(Shared {
+            intake: Mutex::new(Intake::new()),
+            intake_opened,
+            started: std::time::Instant::now(),
             node_id: node.node_id,
             node_name,
             facility_id,
@@ -137,6 +159,18 @@ impl Shared {
         self.node
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Locks the intake. Callers that also need the node lock take it first.
+    pub fn intake(&self) -> MutexGuard<'_, Intake> {
+        self.intake
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Milliseconds since the node started, a clock that never goes back.
+    pub fn monotonic_ms(&self) -> i64 {
+        i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
 
     /// Reloads rows other processes appended and tells the links which documents changed.
