@@ -172,3 +172,90 @@ fn removed_member_is_refused_everywhere() {
         "a write of the removed node reached xrd"
     );
 }
+
+/// A member whose clock is ten minutes ahead connects: the node it reaches warns in its
+/// log, and `status` shows the difference with a warning in both languages.
+#[test]
+fn skewed_clock_is_reported() {
+    use progmanager_node::node::{DataDir, Node};
+    use progmanager_sync::tls::AllowList;
+    use progmanager_sync::{Frame, Identity, NodeId, Pin, Transport};
+
+    const AHEAD_MS: i64 = 10 * 60 * 1000;
+
+    let root = tempfile::tempdir().expect("temp dir");
+    let mut office = TestNode::new(root.path(), "office");
+    office.init_facility();
+    office.start();
+    let lab = TestNode::new(root.path(), "lab");
+    lab.join(&office);
+
+    // The lab's own identity and facility, used by a client that sends a Hello from a
+    // clock ten minutes ahead instead of running the lab's node.
+    let identity = Identity::load(&lab.dir).expect("the lab's identity");
+    let facility = Node::open(DataDir {
+        root: lab.dir.clone(),
+    })
+    .and_then(|node| node.settings())
+    .expect("the lab's settings")
+    .facility_id;
+    let office_id: NodeId = office.node_id().parse().expect("a node id");
+    let office_address = office.address().parse().expect("a socket address");
+
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let link = runtime.block_on(async {
+        let policy = std::sync::Arc::new(AllowList::new([office_id]));
+        let transport = Transport::bind("127.0.0.1:0".parse().expect("address"), &identity, policy)
+            .expect("bind");
+        let mut link = tokio::time::timeout(
+            Duration::from_secs(20),
+            transport.connect(office_address, Pin::Exactly(office_id)),
+        )
+        .await
+        .expect("connects in time")
+        .expect("the office accepts a member");
+        let hello = Frame::Hello {
+            facility,
+            node_name: "lab".to_string(),
+            clock_ms: chrono::Utc::now().timestamp_millis() + AHEAD_MS,
+            listen: None,
+        };
+        link.sender.send(&hello).await.expect("send Hello");
+        (transport, link)
+    });
+
+    let peer = wait_for(Duration::from_secs(20), || {
+        let status = office.json(&["status", "--format", "json"]);
+        status["peers"]
+            .as_array()?
+            .iter()
+            .find(|p| p["name"] == "lab" && p["clock_warning"] == true)
+            .cloned()
+    })
+    .unwrap_or_else(|| panic!("no clock warning in status\n{}", office.logs()));
+    let skew = peer["clock_skew_ms"].as_i64().expect("a clock difference");
+    assert!(
+        (skew - AHEAD_MS).abs() < 5_000,
+        "clock difference {skew} ms"
+    );
+    assert!(
+        office.logs().contains("the peer's clock differs"),
+        "{}",
+        office.logs()
+    );
+
+    let table = office.ok(&["status"]);
+    assert!(
+        table.contains("Warning: the clock of lab differs from this node's by +600"),
+        "{table}"
+    );
+    let french = office
+        .command()
+        .env("PROGMANAGER_LANG", "fr")
+        .arg("status")
+        .output()
+        .expect("status runs");
+    let french = String::from_utf8_lossy(&french.stdout);
+    assert!(french.contains("l'horloge de lab diffère"), "{french}");
+    drop(link);
+}

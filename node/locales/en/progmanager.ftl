@@ -169,6 +169,7 @@ member-removed = Node { $name } ({ $id }) removed from the facility; every node 
 member-this-node = (this node)
 status-running = This node: { $node } (running, process { $pid })
 status-stopped = This node: { $node } (not running: peers are not connected; start it with `progmanager run`)
+status-clock-warning = Warning: the clock of { $name } differs from this node's by { $seconds } s, more than the tolerance of { $tolerance } s. Session times come from the clock of the node that records them: set the clocks right.
 yes = yes
 no = no
 error-unknown-member = unknown member node "{ $id }". `progmanager member list` shows the node IDs.

@@ -169,6 +169,7 @@ member-removed = Nœud { $name } ({ $id }) retiré de la plateforme ; chaque nœ
 member-this-node = (ce nœud)
 status-running = Ce nœud : { $node } (en marche, processus { $pid })
 status-stopped = Ce nœud : { $node } (arrêté : aucun pair n'est connecté ; lancez-le avec `progmanager run`)
+status-clock-warning = Attention : l'horloge de { $name } diffère de celle de ce nœud de { $seconds } s, au-delà de la tolérance de { $tolerance } s. Les heures des passages viennent de l'horloge du nœud qui les enregistre : remettez les horloges à l'heure.
 yes = oui
 no = non
 error-unknown-member = nœud membre « { $id } » inconnu. `progmanager member list` affiche les identifiants des nœuds.
