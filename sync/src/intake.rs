@@ -162,25 +162,22 @@ impl Intake {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use automerge::transaction::Transactable;
+    use crate::session::tests::doc_with;
 
-    fn doc_with(key: &str) -> Automerge {
-        let mut doc = Automerge::new();
-        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, key, 1_i64)?;
-            Ok(())
-        })
-        .expect("write to a fresh document");
-        doc
-    }
-
-    #[test]
-    fn intake_gives_the_turn_to_one_link() {
-        let mut ours = doc_with("a");
+    /// Our document, the peers' document, and an intake where links 1 and 2 both lead to
+    /// peers that hold the peers' document.
+    fn two_links_behind() -> (Automerge, Automerge, Intake) {
+        let ours = doc_with("a");
         let theirs = doc_with("b");
         let mut intake = Intake::new();
         intake.peer_heads(1, "d", &theirs.get_heads(), &ours, 0);
         intake.peer_heads(2, "d", &theirs.get_heads(), &ours, 0);
+        (ours, theirs, intake)
+    }
+
+    #[test]
+    fn intake_gives_the_turn_to_one_link() {
+        let (mut ours, theirs, mut intake) = two_links_behind();
         assert!(intake.may_ask(2, "d", 10));
         assert!(!intake.may_ask(1, "d", 10));
         assert_eq!(intake.holder("d"), Some(2));
@@ -193,11 +190,7 @@ mod tests {
 
     #[test]
     fn intake_takes_the_turn_from_a_silent_holder() {
-        let ours = doc_with("a");
-        let theirs = doc_with("b");
-        let mut intake = Intake::new();
-        intake.peer_heads(1, "d", &theirs.get_heads(), &ours, 0);
-        intake.peer_heads(2, "d", &theirs.get_heads(), &ours, 0);
+        let (_, _, mut intake) = two_links_behind();
         assert!(intake.may_ask(1, "d", 0));
         assert!(!intake.may_ask(2, "d", HOLD_LIMIT_MS - 1));
         assert!(intake.may_ask(2, "d", HOLD_LIMIT_MS));
@@ -206,11 +199,7 @@ mod tests {
 
     #[test]
     fn intake_opens_when_the_holder_closes() {
-        let ours = doc_with("a");
-        let theirs = doc_with("b");
-        let mut intake = Intake::new();
-        intake.peer_heads(1, "d", &theirs.get_heads(), &ours, 0);
-        intake.peer_heads(2, "d", &theirs.get_heads(), &ours, 0);
+        let (_, _, mut intake) = two_links_behind();
         assert!(intake.may_ask(1, "d", 0));
         assert_eq!(intake.link_closed(1), vec!["d".to_string()]);
         assert!(intake.may_ask(2, "d", 1));

@@ -159,11 +159,12 @@ pub fn heads_bytes(heads: &[ChangeHash]) -> Vec<[u8; 32]> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use automerge::transaction::Transactable;
 
-    fn doc_with(key: &str) -> Automerge {
+    /// A fresh document with one key, for tests of this crate.
+    pub(crate) fn doc_with(key: &str) -> Automerge {
         let mut doc = Automerge::new();
         doc.transact::<_, _, automerge::AutomergeError>(|tx| {
             tx.put(automerge::ROOT, key, 1_i64)?;

@@ -21,7 +21,13 @@ impl MembershipPolicy {
     /// A policy that also admits unknown nodes while the store at `store` has an open
     /// invitation.
     pub fn with_invitations(store: &Path) -> MembershipPolicy {
+        // A handshake that finds the store busy waits for it rather than refusing a
+        // joining node that holds a valid invitation.
         let connection = Connection::open_with_flags(store, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|connection| {
+                connection.busy_timeout(std::time::Duration::from_secs(2))?;
+                Ok(connection)
+            })
             .map_err(
                 |err| tracing::warn!(error = %err, "invitations cannot be checked: joining is off"),
             )
@@ -65,6 +71,7 @@ impl MembershipPolicy {
                 [now],
                 |row| row.get::<_, i64>(0),
             )
+            .map_err(|err| tracing::warn!(error = %err, "reading open invitations failed"))
             .is_ok_and(|count| count > 0)
     }
 }
