@@ -15,7 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use progmanager_model::schema::{self, FACILITY_DOC, Member};
-use progmanager_sync::{Frame, FrameReceiver, Link, NodeId, Pin, Transport};
+use progmanager_sync::{Frame, FrameReceiver, Link, NodeId, Pin, Transport, TransportError};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -231,8 +231,12 @@ pub async fn join(
     .map_err(|_| AppError::JoinFailed {
         detail: format!("no answer from {target}"),
     })?
-    .map_err(|e| AppError::JoinFailed {
-        detail: e.to_string(),
+    .map_err(|err| match err {
+        // The handshake completed on this side, then the inviter closed the connection.
+        TransportError::OpenStream { .. } => closed_by_inviter(&err),
+        _ => AppError::JoinFailed {
+            detail: err.to_string(),
+        },
     })?;
 
     let join = Frame::Join {
@@ -243,9 +247,7 @@ pub async fn join(
     link.sender
         .send(&join)
         .await
-        .map_err(|e| AppError::JoinFailed {
-            detail: e.to_string(),
-        })?;
+        .map_err(|err| closed_by_inviter(&err))?;
     expect_acceptance(&mut link.receiver, &invitation.facility).await?;
 
     // The facility document arrives through sync; the node records its facility now.
@@ -288,12 +290,19 @@ async fn expect_acceptance(receiver: &mut FrameReceiver, facility: &str) -> Resu
         Ok(_) => Err(AppError::JoinFailed {
             detail: "unexpected answer from the inviting node".into(),
         }),
-        // With no invitation open, the inviting node's TLS verifier rejects this node's
-        // certificate, which this side sees only as a closed connection.
-        Err(err) => Err(AppError::JoinRejected {
-            reason: format!(
-                "the connection was closed ({err}); the invitation is probably used or expired"
-            ),
-        }),
+        Err(err) => Err(closed_by_inviter(&err)),
+    }
+}
+
+/// Returns the error for a connection the inviting node closed after the handshake.
+///
+/// With no invitation open, the inviting node's TLS verifier rejects this node's
+/// certificate. This side gets only a closed connection, as an error when it opens its
+/// stream, sends `Join` or waits for the reply, depending on timing.
+fn closed_by_inviter(err: &TransportError) -> AppError {
+    AppError::JoinRejected {
+        reason: format!(
+            "the connection was closed ({err}); the invitation is probably used or expired"
+        ),
     }
 }
