@@ -158,6 +158,11 @@ fn default_clock_tolerance() -> u64 {
 }
 
 impl Config {
+    /// Returns the clock tolerance in milliseconds, the unit peers' clocks are compared in.
+    pub fn clock_tolerance_ms(&self) -> i64 {
+        i64::try_from(self.clock_tolerance_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
     pub fn load(dir: &DataDir) -> Result<Config, AppError> {
         let path = dir.config_path();
         match std::fs::read_to_string(&path) {

@@ -250,6 +250,24 @@ pub struct SessionFilter<'a> {
     pub until_ms: Option<i64>,
 }
 
+/// Builds the query of sessions matching a filter, with `$extra` (a condition followed by
+/// `AND`, or nothing) first in its `WHERE` clause.
+macro_rules! sessions_query {
+    ($extra:literal) => {
+        concat!(
+            "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations,
+                    billable, node, package, booked_end_ms, program, review
+             FROM sessions
+             WHERE ",
+            $extra,
+            " (?1 IS NULL OR instrument = ?1)
+               AND (?2 IS NULL OR start_ms >= ?2)
+               AND (?3 IS NULL OR start_ms < ?3)
+             ORDER BY start_ms, id"
+        )
+    };
+}
+
 /// Sessions matching `filter`, ordered by start.
 pub fn query_sessions(
     conn: &Connection,
@@ -258,22 +276,9 @@ pub fn query_sessions(
     // Open sessions are few: their query names `end_ms IS NULL` outright, so SQLite reads
     // them from the partial index instead of scanning every session.
     let sql = if filter.open_only {
-        "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node,
-                package, booked_end_ms, program, review
-         FROM sessions
-         WHERE end_ms IS NULL
-           AND (?1 IS NULL OR instrument = ?1)
-           AND (?2 IS NULL OR start_ms >= ?2)
-           AND (?3 IS NULL OR start_ms < ?3)
-         ORDER BY start_ms, id"
+        sessions_query!("end_ms IS NULL AND")
     } else {
-        "SELECT id, instrument, operator, grp, start_ms, end_ms, kind, samples, observations, billable, node,
-                package, booked_end_ms, program, review
-         FROM sessions
-         WHERE (?1 IS NULL OR instrument = ?1)
-           AND (?2 IS NULL OR start_ms >= ?2)
-           AND (?3 IS NULL OR start_ms < ?3)
-         ORDER BY start_ms, id"
+        sessions_query!("")
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(

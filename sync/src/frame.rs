@@ -289,7 +289,7 @@ fn deflate(message: &[u8]) -> Option<Vec<u8>> {
         Vec::with_capacity(message.len() / 4),
         flate2::Compression::default(),
     );
-    // Writing into a Vec cannot fail.
+    // `Write` for `Vec` never returns an error.
     encoder.write_all(message).ok()?;
     let compressed = encoder.finish().ok()?;
     (compressed.len() < message.len()).then_some(compressed)
@@ -486,7 +486,7 @@ mod tests {
         ]
     }
 
-    /// A message that repeats itself like the changes of many sessions do.
+    /// Builds a message that repeats itself, as the changes of many sessions do.
     fn compressible(len: usize) -> Vec<u8> {
         b"instrument XRD operator alice group LMCP "
             .iter()
@@ -583,7 +583,7 @@ mod tests {
     }
 
     #[test]
-    fn compressed_message_may_not_expand_past_the_limit() {
+    fn inflate_stops_at_frame_limit() {
         use std::io::Write;
 
         let mut encoder =

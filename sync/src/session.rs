@@ -62,7 +62,7 @@ impl PeerSync {
     }
 
     /// Builds the next sync message for `doc_id`. With `ask` false the message carries our
-    /// heads but neither `have` nor `need`, so the peer learns what we hold and sends
+    /// heads but neither `have` nor `need`, so the peer learns what we have and sends
     /// nothing back (see [`crate::intake`]). The first message after such a one that may
     /// ask is always sent, even when our heads did not change, so the peer learns what we
     /// lack.
@@ -83,7 +83,8 @@ impl PeerSync {
         })
     }
 
-    /// The heads the peer last sent for `doc_id`, if it sent any on this connection.
+    /// Returns the heads the peer last sent for `doc_id`, if it sent any on this
+    /// connection.
     pub fn their_heads(&self, doc_id: &str) -> Option<&[ChangeHash]> {
         self.states.get(doc_id)?.their_heads.as_deref()
     }
@@ -163,7 +164,7 @@ pub(crate) mod tests {
     use super::*;
     use automerge::transaction::Transactable;
 
-    /// A fresh document with one key, for tests of this crate.
+    /// Builds a fresh document with one key, for tests of this crate.
     pub(crate) fn doc_with(key: &str) -> Automerge {
         let mut doc = Automerge::new();
         doc.transact::<_, _, automerge::AutomergeError>(|tx| {

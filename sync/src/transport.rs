@@ -424,7 +424,8 @@ impl FrameReceiver {
         }
     }
 
-    /// The stream ended: cleanly between two frames, or in the middle of one.
+    /// Returns the end of the stream: `None` between two frames, an error in the middle
+    /// of one.
     fn finished(&self) -> Result<Option<Frame>, TransportError> {
         match self.body_len {
             None if self.filled == 0 => Ok(None),

@@ -161,7 +161,7 @@ struct Peer {
     name: String,
     actor: ActorId,
     docs: BTreeMap<String, Automerge>,
-    /// Which link may ask for missing changes, shared by the peer's links as in the node.
+    /// Turn to ask for missing changes, shared by the peer's links as in the node.
     intake: Intake,
 }
 

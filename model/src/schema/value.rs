@@ -30,8 +30,8 @@ impl From<automerge::AutomergeError> for SchemaError {
 
 /// A map object of a document together with the key used in error messages.
 ///
-/// The first field read loads every scalar field of the map in one pass: a record is read
-/// whole, and one pass over its map costs about as much as one lookup by key.
+/// The first field read loads every scalar field of the map in one pass, because a record
+/// is read whole and a lookup by key costs a search of the document each time.
 pub(crate) struct Record<'a, D: ReadDoc> {
     doc: &'a D,
     obj: ObjId,

@@ -248,14 +248,9 @@ pub fn status(node: &Node, format: Format) -> Result<(), AppError> {
     let statuses = status::read_all(node.store.connection())
         .map_err(|e| AppError::io(node.store.path(), e))?;
     let own_id = node.node_id.to_string();
-    let tolerance_ms = i64::try_from(
-        Config::load(&node.dir)?
-            .clock_tolerance_secs
-            .saturating_mul(1000),
-    )
-    .unwrap_or(i64::MAX);
-    let beyond_tolerance =
-        |skew: Option<i64>| skew.is_some_and(|ms| ms.saturating_abs() > tolerance_ms);
+    let config = Config::load(&node.dir)?;
+    let tolerance_ms = config.clock_tolerance_ms();
+    let beyond_tolerance = |skew_ms: i64| skew_ms.saturating_abs() > tolerance_ms;
     let peers: Vec<_> = ops::members(node)?
         .into_iter()
         .filter(|m| m.node_id != own_id && !m.removed)
@@ -279,7 +274,7 @@ pub fn status(node: &Node, format: Format) -> Result<(), AppError> {
                     "last_sync": s.last_sync_ms.map(|ms| format_ms(ms, tz)),
                     "in_sync": *connected && s.in_sync,
                     "clock_skew_ms": s.clock_skew_ms,
-                    "clock_warning": beyond_tolerance(s.clock_skew_ms),
+                    "clock_warning": s.clock_skew_ms.is_some_and(beyond_tolerance),
                     "documents": s.docs,
                 })
             })
@@ -331,17 +326,14 @@ pub fn status(node: &Node, format: Format) -> Result<(), AppError> {
         rows,
     );
     for (member, status, _) in &peers {
-        if let Some(skew) = status
-            .clock_skew_ms
-            .filter(|_| beyond_tolerance(status.clock_skew_ms))
-        {
+        if let Some(skew) = status.clock_skew_ms.filter(|ms| beyond_tolerance(*ms)) {
             println!(
                 "{}",
                 tr!(
                     "status-clock-warning",
                     name = member.name.clone(),
                     seconds = format!("{:+.1}", skew as f64 / 1000.0),
-                    tolerance = (tolerance_ms / 1000).to_string()
+                    tolerance = config.clock_tolerance_secs.to_string()
                 )
             );
         }

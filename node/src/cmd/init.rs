@@ -240,8 +240,7 @@ pub fn run_node(dir: &DataDir, args: &RunArgs) -> Result<(), AppError> {
         static_peers,
         mdns: (config.mdns || args.mdns) && !args.no_mdns,
         learn_addresses: config.learn_addresses && !args.no_address_learning,
-        clock_tolerance_ms: i64::try_from(config.clock_tolerance_secs.saturating_mul(1000))
-            .unwrap_or(i64::MAX),
+        clock_tolerance_ms: config.clock_tolerance_ms(),
         heartbeat: std::time::Duration::from_secs(config.heartbeat_secs.max(1)),
         http: parse_http(&args.http)?,
     };

@@ -90,8 +90,8 @@ async fn drive(
     };
 
     state.send(hello(shared));
-    // Sync messages follow the peer's `Docs`: by then the intake knows which documents
-    // the peer holds changes of that this node lacks.
+    // Sync messages follow the peer's `Docs`, which gives the intake the peer's heads, so
+    // the first message already shows whether this link may ask.
     announce(shared, &mut state);
 
     let mut ticker = tokio::time::interval(ANNOUNCE_INTERVAL);

@@ -21,8 +21,8 @@ impl MembershipPolicy {
     /// A policy that also admits unknown nodes while the store at `store` has an open
     /// invitation.
     pub fn with_invitations(store: &Path) -> MembershipPolicy {
-        // A handshake that finds the store busy waits for it rather than refusing a
-        // joining node that holds a valid invitation.
+        // A handshake that finds the store busy waits for it, so a joining node with a
+        // valid invitation is not rejected.
         let connection = Connection::open_with_flags(store, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .and_then(|connection| {
                 connection.busy_timeout(std::time::Duration::from_secs(2))?;

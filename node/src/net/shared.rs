@@ -30,9 +30,9 @@ pub struct Shared {
     pub policy: Arc<MembershipPolicy>,
     /// IDs of documents that changed, locally or from a peer.
     pub changes: broadcast::Sender<String>,
-    /// Which link may ask its peer for missing changes, per document.
+    /// Turn of the node's links to ask their peers for missing changes, per document.
     intake: Mutex<Intake>,
-    /// IDs of documents whose intake opened, so that links that waited ask now.
+    /// IDs of documents whose intake opened, so that links that waited may ask now.
     pub intake_opened: broadcast::Sender<String>,
     /// Start of the node, for the monotonic times the intake compares.
     started: std::time::Instant,
